@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config";
+
+// Two cores: run files in forked workers (Pulumi mocks are process-global) and give the
+// Pebble-backed tests room, since a real ACME round trip takes seconds, not milliseconds.
+export default defineConfig({
+    test: {
+        include: ["test/**/*.test.ts", "examples/**/test/**/*.test.ts", "policy/**/*.test.ts"],
+        pool: "forks",
+        maxWorkers: 2,
+        testTimeout: 60_000,
+        hookTimeout: 60_000,
+        reporters: ["default"],
+    },
+});
