@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import { isRenewalDue, renewalDueAt, renewalPolicyProblems } from "../components/certificate/renewal";
+import type { RenewalPolicy } from "../components/certificate/types";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const issued = new Date("2026-06-01T00:00:00Z");
+const after = (ms: number): Date => new Date(issued.getTime() + ms);
+const oneThird: RenewalPolicy = { remainingFraction: 1 / 3, useAri: true };
+
+describe("renewalDueAt", () => {
+    it.each([
+        ["90-day", 90 * DAY, 60 * DAY],
+        ["64-day", 64 * DAY, (64 * DAY * 2) / 3],
+        ["45-day", 45 * DAY, 30 * DAY],
+        ["160-hour", 160 * HOUR, (160 * HOUR * 2) / 3],
+    ])("renews a %s certificate when a third of its lifetime remains", (_label, lifetime, dueAfter) => {
+        expect(renewalDueAt(issued, after(lifetime), oneThird).getTime()).toBeCloseTo(after(dueAfter).getTime(), -1);
+    });
+
+    it("lets minDaysRemaining win when it comes first", () => {
+        // 90-day cert: 1/3 says day 60, 45 days remaining says day 45.
+        expect(renewalDueAt(issued, after(90 * DAY), { ...oneThird, minDaysRemaining: 45 })).toEqual(after(45 * DAY));
+    });
+
+    it("keeps the fraction rule when minDaysRemaining comes later", () => {
+        // 45-day cert: 1/3 says day 30 (15 left); 10 days remaining would be day 35.
+        expect(renewalDueAt(issued, after(45 * DAY), { ...oneThird, minDaysRemaining: 10 })).toEqual(after(30 * DAY));
+    });
+
+    it("reproduces the seeds' 30-days-before-expiry rule for a 90-day certificate", () => {
+        expect(renewalDueAt(issued, after(90 * DAY), { remainingFraction: 0.25, minDaysRemaining: 30, useAri: false })).toEqual(
+            after(60 * DAY),
+        );
+    });
+});
+
+describe("isRenewalDue", () => {
+    const dueAt = after(60 * DAY);
+    it("is false before and true from the due time on", () => {
+        const schedule = { renewalDueAt: dueAt.toISOString() };
+        expect(isRenewalDue(schedule, new Date(dueAt.getTime() - 1))).toBe(false);
+        expect(isRenewalDue(schedule, dueAt)).toBe(true);
+        expect(isRenewalDue(schedule, new Date(dueAt.getTime() + 1))).toBe(true);
+    });
+
+    it("lets the CA's ARI time bring renewal forward", () => {
+        const schedule = { renewalDueAt: dueAt.toISOString(), ariRenewalAt: after(10 * DAY).toISOString() };
+        expect(isRenewalDue(schedule, after(9 * DAY))).toBe(false);
+        expect(isRenewalDue(schedule, after(10 * DAY))).toBe(true);
+    });
+
+    it("never lets a later ARI time postpone the renewal rule", () => {
+        const schedule = { renewalDueAt: dueAt.toISOString(), ariRenewalAt: after(80 * DAY).toISOString() };
+        expect(isRenewalDue(schedule, after(61 * DAY))).toBe(true);
+    });
+
+    it("treats a time that does not parse as due", () => {
+        expect(isRenewalDue({ renewalDueAt: "not a date" }, issued)).toBe(true);
+    });
+});
+
+describe("renewalPolicyProblems", () => {
+    it("accepts the recommended policy and the seeds' 30 days", () => {
+        expect(renewalPolicyProblems(oneThird)).toEqual([]);
+        expect(renewalPolicyProblems({ ...oneThird, minDaysRemaining: 30 }, { notBefore: issued, notAfter: after(90 * DAY) })).toEqual([]);
+    });
+
+    it.each([0, -0.1, 0.51, 1, Number.NaN])("rejects remainingFraction %s", (remainingFraction) => {
+        const problems = renewalPolicyProblems({ ...oneThird, remainingFraction });
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toContain("remainingFraction");
+        expect(problems[0]).toContain(String(remainingFraction));
+    });
+
+    it("accepts remainingFraction 0.5 exactly", () => {
+        expect(renewalPolicyProblems({ ...oneThird, remainingFraction: 0.5 })).toEqual([]);
+    });
+
+    it.each([0, 61, 2.5, -3])("rejects minDaysRemaining %s", (minDaysRemaining) => {
+        const problems = renewalPolicyProblems({ ...oneThird, minDaysRemaining });
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toMatch(/minDaysRemaining must be a whole number of days from 1 to 60, got/);
+    });
+
+    it("rejects a minDaysRemaining as long as the certificate lifetime", () => {
+        const shortLived = { notBefore: issued, notAfter: after(160 * HOUR) };
+        const [problem] = renewalPolicyProblems({ ...oneThird, minDaysRemaining: 30 }, shortLived);
+        expect(problem).toContain("must be smaller than the certificate lifetime (6.67 days)");
+        expect(renewalPolicyProblems({ ...oneThird, minDaysRemaining: 6 }, shortLived)).toEqual([]);
+        expect(renewalPolicyProblems({ ...oneThird, minDaysRemaining: 45 }, { notBefore: issued, notAfter: after(45 * DAY) })).toHaveLength(1);
+    });
+
+    it("reports every problem at once", () => {
+        expect(renewalPolicyProblems({ remainingFraction: 2, minDaysRemaining: 0, useAri: true })).toHaveLength(2);
+    });
+});
