@@ -1,0 +1,109 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as scaleway from "@pulumiverse/scaleway";
+import { loadBalancerName, regionOfZone, validateLoadBalancerName } from "./naming";
+
+/** A private network given by id (`<region>/<uuid>` or `<uuid>`) or looked up by name. */
+export type PrivateNetworkRef = { id: pulumi.Input<string> } | { name: string };
+
+export interface PrivateLoadBalancerArgs {
+    /** Environment of the stack that owns the LB, e.g. `prod`. */
+    environment: string;
+    /** The domain without extension, e.g. `test` for `test.example.com`: part of the LB name. */
+    domain: string;
+    /** Overrides the `private-lb-<env>-<domain>` convention (still validated). */
+    name?: string;
+    zone?: string;
+    /** LB offer; LB-S by default. */
+    type?: string;
+    tags?: string[];
+    /** Private networks allowed to reach the LB, keyed by environment. Must include `environment`. */
+    privateNetworks: Record<string, PrivateNetworkRef>;
+}
+
+/**
+ * A Scaleway LB with no public IP, attached to the private networks of every environment allowed to
+ * reach it. The CCM never creates it (the Service marks it externally managed), so it is ours to own.
+ */
+export class PrivateLoadBalancer extends pulumi.ComponentResource {
+    /** `<zone>/<uuid>`: the form the CCM annotation and the Scaleway provider use. */
+    readonly loadBalancerId: pulumi.Output<string>;
+    readonly loadBalancerUuid: pulumi.Output<string>;
+    readonly loadBalancerName: pulumi.Output<string>;
+    readonly zone: pulumi.Output<string>;
+    /** The LB's private IPv4 in each attached network, keyed by environment. */
+    readonly privateIps: pulumi.Output<Record<string, string>>;
+    readonly loadBalancer: scaleway.loadbalancers.LoadBalancer;
+    readonly attachments: Record<string, scaleway.loadbalancers.PrivateNetwork>;
+
+    constructor(name: string, args: PrivateLoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("scw-private-lb:loadbalancer:PrivateLoadBalancer", name, {}, opts);
+        const zone = args.zone ?? "fr-par-1";
+        const region = regionOfZone(zone);
+        const lbName = args.name !== undefined ? validateLoadBalancerName(args.name) : loadBalancerName(args.environment, args.domain);
+        if (!(args.environment in args.privateNetworks)) {
+            throw new Error(`PrivateLoadBalancer ${name}: privateNetworks has no entry for its own environment "${args.environment}"`);
+        }
+
+        this.loadBalancer = new scaleway.loadbalancers.LoadBalancer(
+            `${name}-lb`,
+            {
+                name: lbName,
+                type: args.type ?? "LB-S",
+                zone,
+                // Private: no flexible IPv4/IPv6 and no IP ids.
+                assignFlexibleIp: false,
+                assignFlexibleIpv6: false,
+                // Attachments are separate resources: inline privateNetworks changes detach/re-attach all (field notes §5).
+                externalPrivateNetworks: true,
+                tags: args.tags ?? [],
+            },
+            { parent: this },
+        );
+        const lb = this.loadBalancer;
+        this.loadBalancerId = lb.id;
+        this.loadBalancerUuid = lb.id.apply(bareId);
+        this.loadBalancerName = lb.name;
+        this.zone = pulumi.output(zone);
+
+        this.attachments = {};
+        const ips: Record<string, pulumi.Output<string>> = {};
+        for (const [environment, network] of Object.entries(args.privateNetworks)) {
+            const privateNetworkId =
+                "id" in network
+                    ? pulumi.output(network.id)
+                    : scaleway.network.getPrivateNetworkOutput({ name: network.name, region }, { parent: this }).apply((found) => found.id);
+            const attachment = new scaleway.loadbalancers.PrivateNetwork(
+                `${name}-pn-${environment}`,
+                { lbId: lb.id, privateNetworkId, zone },
+                { parent: this },
+            );
+            this.attachments[environment] = attachment;
+            // Waits for the attachment: IPAM has no address for the LB in a network it is not in yet.
+            ips[environment] = scaleway.ipam
+                .getIpOutput(
+                    {
+                        resource: { type: "lb_server", id: pulumi.all([lb.id, attachment.id]).apply(([id]) => bareId(id)) },
+                        privateNetworkId: attachment.privateNetworkId,
+                        type: "ipv4",
+                        region,
+                    },
+                    { parent: this },
+                )
+                .apply((ip) => ip.address);
+        }
+        this.privateIps = pulumi.output(ips);
+
+        this.registerOutputs({
+            loadBalancerId: this.loadBalancerId,
+            loadBalancerUuid: this.loadBalancerUuid,
+            loadBalancerName: this.loadBalancerName,
+            zone: this.zone,
+            privateIps: this.privateIps,
+        });
+    }
+}
+
+/** `fr-par-1/<uuid>` -> `<uuid>`; ids without a locality pass through. */
+export function bareId(id: string): string {
+    return id.slice(id.lastIndexOf("/") + 1);
+}

@@ -1,0 +1,101 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { buildCcmAnnotations, PassThroughSettings, serviceSettingsProblems } from "./annotations";
+
+export interface ServicePort {
+    name: string;
+    port: number;
+    targetPort?: number | string;
+    /** Only TCP: the CCM creates TCP frontends only. */
+    protocol?: string;
+}
+
+export interface PrivateServiceArgs {
+    namespace: pulumi.Input<string>;
+    /** Kubernetes name of the Service. */
+    serviceName: string;
+    /** `<zone>/<uuid>` of the LB. */
+    loadBalancerId: pulumi.Input<string>;
+    zone: pulumi.Input<string>;
+    /** LB port terminating TLS; 443 unless several apps share the LB. */
+    httpsPort?: number;
+    /** Pod port behind the LB's TLS offload; 80 by default. */
+    targetPort?: number | string;
+    extraPorts?: ServicePort[];
+    selector: Record<string, string>;
+    labels?: Record<string, string>;
+    /** LB certificate to bind to `httpsPort` (the seam the certificate resource feeds). */
+    certificateId?: pulumi.Input<string | undefined>;
+    /** Documented CCM settings (health check, proxy protocol, timeouts...). */
+    ccm?: PassThroughSettings;
+    provider?: k8s.Provider;
+}
+
+/**
+ * The `type: LoadBalancer` Service that hands an externally managed, private LB to the Scaleway CCM.
+ */
+export class PrivateService extends pulumi.ComponentResource {
+    readonly service: k8s.core.v1.Service;
+    readonly serviceName: pulumi.Output<string>;
+    readonly namespace: pulumi.Output<string>;
+    readonly annotations: pulumi.Output<Record<string, string>>;
+
+    constructor(name: string, args: PrivateServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("scw-private-lb:kubernetes:PrivateService", name, {}, opts);
+        const httpsPort = args.httpsPort ?? 443;
+        const ports = [{ name: "https", port: httpsPort, targetPort: args.targetPort ?? 80 }, ...(args.extraPorts ?? [])];
+        const servicePorts = ports.map((p) => p.port);
+        // Checked now, not inside the apply below, so a bad setting fails even while the ids are unknown.
+        const problems = [...servicePortProblems(ports), ...serviceSettingsProblems(httpsPort, args.ccm ?? {}, servicePorts)];
+        if (problems.length > 0) {
+            throw new Error(`PrivateService ${name}: ${problems.join("; ")}`);
+        }
+
+        this.annotations = pulumi
+            .all([args.loadBalancerId, args.zone, args.certificateId])
+            .apply(([loadBalancerId, zone, certificateId]) =>
+                buildCcmAnnotations({ loadBalancerId, zone, httpsPort, certificateId, settings: args.ccm }, servicePorts),
+            );
+
+        this.service = new k8s.core.v1.Service(
+            `${name}-service`,
+            {
+                metadata: {
+                    name: args.serviceName,
+                    namespace: args.namespace,
+                    labels: args.labels,
+                    annotations: this.annotations,
+                },
+                spec: {
+                    type: "LoadBalancer",
+                    selector: args.selector,
+                    ports: ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort ?? p.port, protocol: "TCP" })),
+                },
+            },
+            // The CCM publishes the private IP in status; Pulumi need not wait for it (the LB is ours).
+            { parent: this, provider: args.provider },
+        );
+        this.serviceName = this.service.metadata.name;
+        this.namespace = this.service.metadata.namespace;
+        this.registerOutputs({ serviceName: this.serviceName, namespace: this.namespace, annotations: this.annotations });
+    }
+}
+
+/** Port problems the CCM would only report at reconcile time, as messages. */
+export function servicePortProblems(ports: ServicePort[]): string[] {
+    const problems: string[] = [];
+    const seen = new Set<number>();
+    for (const p of ports) {
+        if (p.protocol !== undefined && p.protocol.toUpperCase() !== "TCP") {
+            problems.push(`port ${p.name} uses ${p.protocol}: the Scaleway CCM supports TCP only`);
+        }
+        if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) {
+            problems.push(`port ${p.name}: ${p.port} is not a port between 1 and 65535`);
+        }
+        if (seen.has(p.port)) {
+            problems.push(`port ${p.port} is declared twice`);
+        }
+        seen.add(p.port);
+    }
+    return problems;
+}

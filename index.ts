@@ -1,0 +1,76 @@
+/**
+ * The private, HTTPS-only admin entrance of one environment: reads the stack config, composes the
+ * components and exports what other projects read through StackReference.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    attachedEnvironments,
+    decodePulumiConfig,
+    DnsEnvironment,
+    EnvironmentConfig,
+    parseStackConfig,
+    PrivateEndpoint,
+    PrivateLoadBalancer,
+    PrivateNetworkRef,
+} from "./components";
+
+const config = parseStackConfig(decodePulumiConfig(pulumi.runtime.allConfig()));
+const environments = attachedEnvironments(config);
+
+function privateNetworkOf(env: EnvironmentConfig): PrivateNetworkRef {
+    return env.privateNetworkId !== undefined ? { id: env.privateNetworkId } : { name: env.privateNetworkName as string };
+}
+
+function dnsEnvironmentOf(env: EnvironmentConfig): DnsEnvironment {
+    return {
+        domain: env.domain,
+        zone: env.cloudflareZoneId !== undefined ? { id: env.cloudflareZoneId } : { name: env.cloudflareZone as string },
+    };
+}
+
+const kubernetesProvider =
+    config.kubeconfig !== undefined || config.kubeContext !== undefined
+        ? new k8s.Provider("kubernetes", { kubeconfig: config.kubeconfig, context: config.kubeContext })
+        : undefined;
+
+const loadBalancer = new PrivateLoadBalancer("private-lb", {
+    environment: config.environment,
+    domain: config.domain,
+    zone: config.zone,
+    type: config.lbType,
+    tags: config.lbTags,
+    privateNetworks: Object.fromEntries(environments.map((env) => [env, privateNetworkOf(config.environments[env])])),
+});
+
+const dnsEnvironments = Object.fromEntries(environments.map((env) => [env, dnsEnvironmentOf(config.environments[env])]));
+
+const endpoints = config.apps.map(
+    (app) =>
+        new PrivateEndpoint(app.name, {
+            loadBalancer,
+            app: {
+                hostname: app.name,
+                namespace: app.namespace,
+                serviceName: app.serviceName,
+                selector: app.selector,
+                labels: app.labels,
+                httpsPort: app.httpsPort,
+                targetPort: app.targetPort,
+                extraPorts: app.extraPorts,
+                ccm: app.ccm,
+            },
+            environments: dnsEnvironments,
+            dnsTtl: config.dnsTtl,
+            kubernetesProvider,
+        }),
+);
+
+export const environment = config.environment;
+export const zone = loadBalancer.zone;
+export const loadBalancerId = loadBalancer.loadBalancerId;
+export const loadBalancerUuid = loadBalancer.loadBalancerUuid;
+export const loadBalancerName = loadBalancer.loadBalancerName;
+export const privateIps = loadBalancer.privateIps;
+export const fqdns = pulumi.output(Object.fromEntries(endpoints.map((endpoint, i) => [config.apps[i].name, endpoint.fqdns])));
+export const httpsPorts = Object.fromEntries(endpoints.map((endpoint, i) => [config.apps[i].name, endpoint.httpsPort]));
