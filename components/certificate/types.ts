@@ -35,6 +35,8 @@ export interface CertificateInputs {
     domains: string[];
     /** Zoned LB id `<zone>/<uuid>`. */
     loadBalancerId: string;
+    /** Zone the caller expects the LB in; `check` fails when the LB id says otherwise. */
+    zone?: string;
     /** Resolved ACME directory URL. */
     acmeDirectoryUrl: string;
     email: string;
@@ -50,6 +52,8 @@ export interface CertificateInputs {
     dnsResolvers?: string[];
     allowWildcard: boolean;
     revokeOnDelete: boolean;
+    /** Cloudflare zones the names must fall under; `check` fails early on a name no zone covers. */
+    cloudflareZones?: string[];
 }
 
 export type BindingStatus = "annotation-pending" | "bound" | "unbound";
