@@ -16,9 +16,9 @@ describe("resolveScalewayCredentials", () => {
     });
 
     it("prefers the stack config over the environment", () => {
-        const config = (key: string) => ({ "scaleway:accessKey": "SCWZZZZZZZZZZZZZZZZZZ", "scaleway:secretKey": secretKey })[key];
+        const config = (key: string) => ({ "scaleway:accessKey": "SCWZZZZZZZZZZZZZZZZZ", "scaleway:secretKey": secretKey })[key];
         expect(resolveScalewayCredentials({ SCW_ACCESS_KEY: accessKey, SCW_SECRET_KEY: "x" }, config)).toEqual({
-            accessKey: "SCWZZZZZZZZZZZZZZZZZZ",
+            accessKey: "SCWZZZZZZZZZZZZZZZZZ",
             secretKey,
         });
     });
