@@ -118,7 +118,7 @@ const stringList = z.array(z.string());
 const unsetWhenEmpty = <T extends z.ZodType>(schema: T) =>
     z.preprocess((value) => (value === "" || value === 0 ? undefined : value), schema.optional());
 
-export const stackConfigSchema = z
+export const stackConfigShape = z
     .object({
         environment: slug("environment"),
         domain: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, "must be the domain without extension, e.g. test for test.example.com (lowercase letters, digits, hyphens)"),
@@ -143,8 +143,9 @@ export const stackConfigSchema = z
         certificateProfile: unsetWhenEmpty(z.string().regex(/^[a-z0-9-]+$/, "must be an ACME profile name such as classic, tlsserver or shortlived")),
         renewalMinDaysRemaining: unsetWhenEmpty(z.number().int("must be a whole number of days").min(1, "must be between 1 and 60 days (0 turns it off)").max(60, "must be between 1 and 60 days (0 turns it off)")),
     })
-    .strict()
-    .superRefine((config, ctx) => {
+    .strict();
+
+export const stackConfigSchema = stackConfigShape.superRefine((config, ctx) => {
         if (!(config.environment in config.environments)) {
             ctx.addIssue({
                 code: "custom",
@@ -162,8 +163,12 @@ export const stackConfigSchema = z
         if (new Set(config.reachableFrom).size + 1 > MAX_PRIVATE_NETWORKS_PER_LB) {
             ctx.addIssue({ code: "custom", path: ["reachableFrom"], message: `an LB accepts at most ${MAX_PRIVATE_NETWORKS_PER_LB} private networks` });
         }
+        // A bad environment or domain is reported by its own field; do not cascade into the LB name.
+        const nameParts = stackConfigShape.shape;
         try {
-            loadBalancerName(config.environment, config.domain);
+            if (nameParts.environment.safeParse(config.environment).success && nameParts.domain.safeParse(config.domain).success) {
+                loadBalancerName(config.environment, config.domain);
+            }
         } catch (error) {
             ctx.addIssue({ code: "custom", path: ["domain"], message: (error as Error).message });
         }
@@ -188,7 +193,7 @@ export const stackConfigSchema = z
             }
             for (const env of [config.environment, ...config.reachableFrom]) {
                 const environment = config.environments[env];
-                if (environment) {
+                if (environment && isDnsLabel(app.name)) {
                     try {
                         appFqdn(app.name, environment.domain);
                     } catch (error) {
@@ -214,6 +219,10 @@ function formatPath(path: PropertyKey[]): string {
     return path.reduce<string>((text, part) => (typeof part === "number" ? `${text}[${part}]` : `${text}.${String(part)}`), PROJECT).replace(`${PROJECT}.`, `${PROJECT}:`);
 }
 
+function valueAt(raw: unknown, path: PropertyKey[]): unknown {
+    return path.reduce<unknown>((value, key) => (value !== null && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[key] : undefined), raw);
+}
+
 /** Validates already-decoded config values (objects as objects, numbers as numbers). */
 export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
     const result = stackConfigSchema.safeParse(raw);
@@ -223,7 +232,7 @@ export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
                 if (issue.code === "unrecognized_keys") {
                     return `${formatPath(issue.path)}: unknown key(s) ${issue.keys.join(", ")}: check the spelling against the README's config reference`;
                 }
-                if (issue.code === "invalid_type" && issue.input === undefined) {
+                if (issue.code === "invalid_type" && valueAt(raw, issue.path) === undefined) {
                     return `${formatPath(issue.path)}: is required (${issue.message.replace(/^Invalid input: /, "")})`;
                 }
                 return `${formatPath(issue.path)}: ${issue.message}`;
