@@ -94,9 +94,11 @@ export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
     return new Promise((resolve) => pulumi.output(output).apply((value) => resolve(value as T)));
 }
 
-/** Lets the mock engine finish registering what the program declared. */
-export async function settle(): Promise<void> {
-    for (let i = 0; i < 5; i++) {
-        await new Promise((resolve) => setImmediate(resolve));
-    }
+/**
+ * Waits until the program has no registration or invoke in flight, as the engine does before it
+ * ends a deployment. `waitForRPCs` is exported by the SDK's settings module but not typed.
+ */
+export async function allRegistered(): Promise<void> {
+    const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+    await settings.waitForRPCs();
 }
