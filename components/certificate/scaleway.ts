@@ -1,0 +1,396 @@
+/**
+ * The Scaleway side of the certificate provider: upload a certificate to a load balancer, wait until it
+ * is usable, bind it to a frontend (frontend mode), and delete it once nothing uses it.
+ *
+ * The Scaleway SDK does no retries, and the LB API answers 429 and transient_state in practice, so every
+ * HTTP call goes through a fetch that retries with bounded, jittered exponential backoff.
+ */
+import { createAdvancedClient, Errors, withHTTPClient, withProfile } from "@scaleway/sdk-client";
+import { Lbv1 } from "@scaleway/sdk-lb";
+import type { ScalewayCredentials } from "./credentials";
+import { parseZonedId } from "./validation";
+
+type Frontend = Lbv1.Frontend;
+type UpdateFrontendRequest = Lbv1.ZonedApiUpdateFrontendRequest;
+type Zone = NonNullable<UpdateFrontendRequest["zone"]>;
+
+export interface RetryPolicy {
+    /** Attempts in all, the first included. */
+    attempts: number;
+    baseDelayMs: number;
+    maxDelayMs: number;
+    /** A server's Retry-After is honoured up to this long. */
+    retryAfterCapMs: number;
+}
+
+export interface WaitPolicy {
+    timeoutMs: number;
+    firstDelayMs: number;
+    maxDelayMs: number;
+}
+
+export interface ScalewayTimings {
+    retry: RetryPolicy;
+    /** Waiting for an uploaded certificate to leave `pending`. */
+    ready: WaitPolicy;
+    /** Waiting for the CCM to move a frontend off a certificate we want to delete. */
+    detach: WaitPolicy;
+}
+
+export const DEFAULT_SCALEWAY_TIMINGS: ScalewayTimings = {
+    retry: { attempts: 6, baseDelayMs: 500, maxDelayMs: 20_000, retryAfterCapMs: 60_000 },
+    ready: { timeoutMs: 120_000, firstDelayMs: 500, maxDelayMs: 5_000 },
+    // The CCM reconciles a Service change within seconds, and every ~100 s anyway.
+    detach: { timeoutMs: 300_000, firstDelayMs: 2_000, maxDelayMs: 30_000 },
+};
+
+export type Sleep = (ms: number) => Promise<void>;
+export const sleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The API's status of an uploaded certificate. */
+export interface LbCertificateState {
+    /** Zoned id `<zone>/<uuid>`. */
+    id: string;
+    name: string;
+    status: Lbv1.CertificateStatus;
+    statusDetails?: string;
+    /** The LB's own fingerprint of the leaf (SHA-1, as the API computes it). */
+    fingerprint: string;
+    notValidAfter?: Date;
+}
+
+/** `lbId` and `certificateId` are zoned ids `<zone>/<uuid>` everywhere in this module. */
+export interface LoadBalancerCertificates {
+    uploadCertificate(lbId: string, name: string, chainBlob: string): Promise<string>;
+    waitForReady(certificateId: string): Promise<LbCertificateState>;
+    getCertificateStatus(certificateId: string): Promise<LbCertificateState | undefined>;
+    deleteCertificate(certificateId: string): Promise<void>;
+    bindFrontend(lbId: string, port: number, certificateId: string): Promise<void>;
+    frontendCarries(lbId: string, port: number, certificateId: string): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Decisions (pure)
+
+/** Retry-After in milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(header: string | null | undefined, now: number): number | undefined {
+    if (!header) {
+        return undefined;
+    }
+    const trimmed = header.trim();
+    if (/^\d+$/.test(trimmed)) {
+        return Number(trimmed) * 1000;
+    }
+    const at = Date.parse(trimmed);
+    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** Exponential backoff with full jitter: a random delay up to base·2^(attempt-1), capped. */
+export function backoffDelay(attempt: number, policy: { baseDelayMs: number; maxDelayMs: number }, random: () => number): number {
+    const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+    return Math.round(ceiling * random());
+}
+
+export interface ResponseSummary {
+    status: number;
+    /** `type` of a Scaleway JSON error body, e.g. `transient_state`. */
+    errorType?: string;
+    retryAfter?: string | null;
+}
+
+/**
+ * How long to wait before retrying after `attempt` attempts, or undefined to stop: 429 (honouring
+ * Retry-After up to a cap), 5xx and 409 transient_state are worth another try; nothing else is.
+ */
+export function retryDelayFor(
+    response: ResponseSummary,
+    attempt: number,
+    policy: RetryPolicy,
+    random: () => number = Math.random,
+    now: number = Date.now(),
+): number | undefined {
+    if (attempt >= policy.attempts) {
+        return undefined;
+    }
+    const retryable =
+        response.status === 429 || response.status >= 500 || (response.status === 409 && response.errorType === "transient_state");
+    if (!retryable) {
+        return undefined;
+    }
+    const requested = response.status === 429 ? parseRetryAfter(response.retryAfter, now) : undefined;
+    return requested !== undefined ? Math.min(requested, policy.retryAfterCapMs) : backoffDelay(attempt, policy, random);
+}
+
+/** At most 255 characters, like other Scaleway resource names. */
+export const CERTIFICATE_NAME_MAX_LENGTH = 255;
+
+/**
+ * A name a person can read in the console: the common name, how many other names, the expiry date and
+ * the start of the serial (which keeps two certificates for the same names apart). Public data only.
+ */
+export function certificateName(domains: readonly string[], notAfter: Date, serialNumber: string): string {
+    const others = domains.length > 1 ? ` +${domains.length - 1}` : "";
+    const suffix = `${others} exp ${notAfter.toISOString().slice(0, 10)} ${serialNumber.slice(0, 8)}`;
+    const commonName = domains[0].slice(0, CERTIFICATE_NAME_MAX_LENGTH - suffix.length);
+    return `${commonName}${suffix}`;
+}
+
+/** Frontends the CCM creates are named `<service-uid>_tcp_<port>`; it reverts any direct change to them. */
+export function isCcmOwnedFrontend(name: string): boolean {
+    return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}_tcp_\d+$/i.test(name);
+}
+
+/** The frontend fields a PUT must send back. */
+export type FrontendSettings = Pick<
+    Frontend,
+    "id" | "name" | "inboundPort" | "timeoutClient" | "certificateIds" | "enableHttp3" | "connectionRateLimit" | "enableAccessLogs"
+> & { backend?: Pick<Lbv1.Backend, "id"> };
+
+/** PUT frontend replaces the whole frontend: send back every field it has, with only the certificates changed. */
+export function frontendUpdateRequest(zone: Zone, frontend: FrontendSettings, certificateUuid: string): UpdateFrontendRequest {
+    if (!frontend.backend?.id) {
+        throw new Error(`frontend ${frontend.name} (${frontend.id}) has no backend: the API cannot update it`);
+    }
+    return {
+        zone,
+        frontendId: frontend.id,
+        name: frontend.name,
+        inboundPort: frontend.inboundPort,
+        backendId: frontend.backend.id,
+        timeoutClient: frontend.timeoutClient,
+        certificateIds: [certificateUuid],
+        enableHttp3: frontend.enableHttp3,
+        connectionRateLimit: frontend.connectionRateLimit,
+        enableAccessLogs: frontend.enableAccessLogs,
+    };
+}
+
+/** The API refuses to delete a certificate a frontend still uses. */
+export function isStillAttachedRefusal(error: unknown): boolean {
+    return error instanceof Errors.ScalewayError && error.status === 400 && /frontend/i.test(error.message);
+}
+
+function isNotFound(error: unknown): boolean {
+    return error instanceof Errors.ScalewayError && error.status === 404;
+}
+
+function splitId(id: string, what: string): { zone: Zone; uuid: string } {
+    const parsed = parseZonedId(id);
+    if (!parsed) {
+        throw new Error(`${what} "${id}" is not a zoned id <zone>/<uuid>`);
+    }
+    // parseZonedId only accepts the <cc>-<xxx>-<n> shape the SDK's zones have.
+    return { zone: parsed.zone as Zone, uuid: parsed.uuid };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// I/O
+
+async function summarize(response: Response): Promise<ResponseSummary> {
+    let errorType: string | undefined;
+    if (response.status === 409 && response.headers.get("content-type")?.startsWith("application/json")) {
+        const body: unknown = await response.clone().json().catch(() => undefined);
+        if (typeof body === "object" && body !== null && "type" in body && typeof body.type === "string") {
+            errorType = body.type;
+        }
+    }
+    return { status: response.status, errorType, retryAfter: response.headers.get("retry-after") };
+}
+
+/** A fetch for the SDK that retries what is worth retrying, within the policy's bounds. */
+export function retryingFetch(policy: RetryPolicy, wait: Sleep = sleep, baseFetch: typeof fetch = fetch): typeof fetch {
+    return async (input, init) => {
+        const request = new Request(input, init);
+        for (let attempt = 1; ; attempt += 1) {
+            const response = await baseFetch(request.clone());
+            const delay = retryDelayFor(await summarize(response), attempt, policy);
+            if (delay === undefined) {
+                return response;
+            }
+            await response.body?.cancel();
+            await wait(delay);
+        }
+    };
+}
+
+async function pollUntil<T>(
+    policy: WaitPolicy,
+    wait: Sleep,
+    probe: () => Promise<{ done: true; value: T } | { done: false }>,
+): Promise<{ done: true; value: T } | { done: false }> {
+    const deadline = Date.now() + policy.timeoutMs;
+    let delay = policy.firstDelayMs;
+    for (;;) {
+        const outcome = await probe();
+        if (outcome.done || Date.now() + delay > deadline) {
+            return outcome;
+        }
+        await wait(delay);
+        delay = Math.min(policy.maxDelayMs, delay * 2);
+    }
+}
+
+function toState(zone: Zone, certificate: Lbv1.Certificate): LbCertificateState {
+    return {
+        id: `${zone}/${certificate.id}`,
+        name: certificate.name,
+        status: certificate.status,
+        statusDetails: certificate.statusDetails,
+        fingerprint: certificate.fingerprint,
+        notValidAfter: certificate.notValidAfter,
+    };
+}
+
+export interface ScalewayOptions {
+    credentials: ScalewayCredentials;
+    timings?: ScalewayTimings;
+    sleep?: Sleep;
+}
+
+export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBalancerCertificates {
+    const timings = options.timings ?? DEFAULT_SCALEWAY_TIMINGS;
+    const wait = options.sleep ?? sleep;
+    const { accessKey, secretKey, apiUrl } = options.credentials;
+    const api = new Lbv1.ZonedAPI(
+        createAdvancedClient(
+            withProfile({ accessKey, secretKey, ...(apiUrl ? { apiURL: apiUrl } : {}) }),
+            withHTTPClient(retryingFetch(timings.retry, wait)),
+        ),
+    );
+
+    async function frontendOnPort(lbId: string, port: number): Promise<{ zone: Zone; frontend: Frontend }> {
+        const { zone, uuid } = splitId(lbId, "loadBalancerId");
+        const frontends = (await api.listFrontends({ zone, lbId: uuid }).all()).filter((f) => f.inboundPort === port);
+        if (frontends.length !== 1) {
+            throw new Error(
+                frontends.length === 0
+                    ? `LB ${lbId} has no frontend on port ${port}: create it first, or bind through the Service annotation (binding mode "annotation").`
+                    : `LB ${lbId} has ${frontends.length} frontends on port ${port}: cannot tell which one to bind.`,
+            );
+        }
+        return { zone, frontend: frontends[0] };
+    }
+
+    async function getCertificateStatus(certificateId: string): Promise<LbCertificateState | undefined> {
+        const { zone, uuid } = splitId(certificateId, "certificateId");
+        try {
+            return toState(zone, await api.getCertificate({ zone, certificateId: uuid }));
+        } catch (error) {
+            if (isNotFound(error)) {
+                return undefined;
+            }
+            throw error;
+        }
+    }
+
+    async function deleteOnce(certificateId: string): Promise<void> {
+        const { zone, uuid } = splitId(certificateId, "certificateId");
+        try {
+            await api.deleteCertificate({ zone, certificateId: uuid });
+        } catch (error) {
+            if (!isNotFound(error)) {
+                throw error;
+            }
+        }
+    }
+
+    async function deleteCertificate(certificateId: string): Promise<void> {
+        const outcome = await pollUntil<undefined>(timings.detach, wait, async () => {
+            try {
+                await deleteOnce(certificateId);
+                return { done: true, value: undefined };
+            } catch (error) {
+                if (isStillAttachedRefusal(error)) {
+                    return { done: false };
+                }
+                throw error;
+            }
+        });
+        if (!outcome.done) {
+            throw new Error(
+                `LB certificate ${certificateId} is still used by a frontend after ${Math.round(timings.detach.timeoutMs / 1000)} s, ` +
+                    "so it was not deleted. The CCM has not moved the frontend to the new certificate yet: check that the Service's " +
+                    "service.beta.kubernetes.io/scw-loadbalancer-certificate-ids annotation names the new certificate id and that the " +
+                    "CCM is running (kubectl describe service shows its events), then run `pulumi up` again to retry the delete.",
+            );
+        }
+    }
+
+    /** Deletes certificates with this name other than `keep`: a retried POST may have created one twice. */
+    async function removeNamesakes(lbId: string, name: string, keep: string | undefined): Promise<void> {
+        const { zone, uuid } = splitId(lbId, "loadBalancerId");
+        const namesakes = (await api.listCertificates({ zone, lbId: uuid, name }).all()).filter(
+            (certificate) => certificate.name === name && `${zone}/${certificate.id}` !== keep,
+        );
+        for (const certificate of namesakes) {
+            await deleteOnce(`${zone}/${certificate.id}`);
+        }
+    }
+
+    return {
+        async uploadCertificate(lbId, name, chainBlob) {
+            const { zone, uuid } = splitId(lbId, "loadBalancerId");
+            let created: Lbv1.Certificate;
+            try {
+                created = await api.createCertificate({ zone, lbId: uuid, name, customCertificate: { certificateChain: chainBlob } });
+            } catch (error) {
+                await removeNamesakes(lbId, name, undefined).catch(() => undefined);
+                throw error;
+            }
+            const id = `${zone}/${created.id}`;
+            await removeNamesakes(lbId, name, id);
+            return id;
+        },
+
+        async waitForReady(certificateId) {
+            const outcome = await pollUntil<LbCertificateState>(timings.ready, wait, async () => {
+                const state = await getCertificateStatus(certificateId);
+                if (!state) {
+                    throw new Error(`LB certificate ${certificateId} disappeared while waiting for it to become ready`);
+                }
+                return state.status === "pending" ? { done: false } : { done: true, value: state };
+            });
+            if (!outcome.done) {
+                await deleteOnce(certificateId);
+                throw new Error(
+                    `LB certificate ${certificateId} was still pending after ${Math.round(timings.ready.timeoutMs / 1000)} s; it was deleted.`,
+                );
+            }
+            if (outcome.value.status !== "ready") {
+                await deleteOnce(certificateId);
+                throw new Error(
+                    `The load balancer rejected certificate ${outcome.value.name} (status ${outcome.value.status}: ` +
+                        `${outcome.value.statusDetails ?? "no details"}); it was deleted.`,
+                );
+            }
+            return outcome.value;
+        },
+
+        getCertificateStatus,
+        deleteCertificate,
+
+        async bindFrontend(lbId, port, certificateId) {
+            const certificate = splitId(certificateId, "certificateId");
+            const { zone, frontend } = await frontendOnPort(lbId, port);
+            if (isCcmOwnedFrontend(frontend.name)) {
+                throw new Error(
+                    `Frontend ${frontend.name} on port ${port} belongs to the Scaleway CCM, which reverts direct changes at its next ` +
+                        'reconcile: use binding mode "annotation" so the certificate id goes into the Service annotation.',
+                );
+            }
+            await api.updateFrontend(frontendUpdateRequest(zone, frontend, certificate.uuid));
+            const after = await api.getFrontend({ zone, frontendId: frontend.id });
+            if (after.certificateIds.length !== 1 || after.certificateIds[0] !== certificate.uuid) {
+                throw new Error(
+                    `Frontend ${frontend.name} on port ${port} carries [${after.certificateIds.join(", ")}] after the update, not ${certificate.uuid}.`,
+                );
+            }
+        },
+
+        async frontendCarries(lbId, port, certificateId) {
+            const certificate = splitId(certificateId, "certificateId");
+            const { frontend } = await frontendOnPort(lbId, port);
+            return frontend.certificateIds.includes(certificate.uuid);
+        },
+    };
+}

@@ -1,0 +1,158 @@
+import { describe, expect, it } from "vitest";
+import {
+    backoffDelay,
+    CERTIFICATE_NAME_MAX_LENGTH,
+    certificateName,
+    frontendUpdateRequest,
+    isCcmOwnedFrontend,
+    parseRetryAfter,
+    retryDelayFor,
+    retryingFetch,
+    type RetryPolicy,
+} from "../components/certificate/scaleway";
+
+const policy: RetryPolicy = { attempts: 4, baseDelayMs: 100, maxDelayMs: 1_000, retryAfterCapMs: 5_000 };
+const now = Date.parse("2026-05-01T12:00:00Z");
+
+describe("parseRetryAfter", () => {
+    it("reads delta-seconds and HTTP dates", () => {
+        expect(parseRetryAfter("3", now)).toBe(3_000);
+        expect(parseRetryAfter("Fri, 01 May 2026 12:00:10 GMT", now)).toBe(10_000);
+        expect(parseRetryAfter("Fri, 01 May 2026 11:00:00 GMT", now)).toBe(0);
+    });
+
+    it("ignores a missing or unreadable header", () => {
+        expect(parseRetryAfter(null, now)).toBeUndefined();
+        expect(parseRetryAfter("soon", now)).toBeUndefined();
+    });
+});
+
+describe("backoffDelay", () => {
+    it("doubles the ceiling per attempt up to the cap, scaled by the jitter", () => {
+        expect([1, 2, 3, 4, 5].map((attempt) => backoffDelay(attempt, policy, () => 1))).toEqual([100, 200, 400, 800, 1_000]);
+        expect(backoffDelay(3, policy, () => 0.5)).toBe(200);
+    });
+});
+
+describe("retryDelayFor", () => {
+    const full = () => 1;
+    it("honours Retry-After on 429 within the cap", () => {
+        expect(retryDelayFor({ status: 429, retryAfter: "2" }, 1, policy, full, now)).toBe(2_000);
+        expect(retryDelayFor({ status: 429, retryAfter: "600" }, 1, policy, full, now)).toBe(5_000);
+        expect(retryDelayFor({ status: 429, retryAfter: null }, 2, policy, full, now)).toBe(200);
+    });
+
+    it("backs off on 5xx and on 409 transient_state only", () => {
+        expect(retryDelayFor({ status: 503 }, 1, policy, full, now)).toBe(100);
+        expect(retryDelayFor({ status: 500 }, 3, policy, full, now)).toBe(400);
+        expect(retryDelayFor({ status: 409, errorType: "transient_state" }, 1, policy, full, now)).toBe(100);
+        expect(retryDelayFor({ status: 409, errorType: "already_exists" }, 1, policy, full, now)).toBeUndefined();
+        expect(retryDelayFor({ status: 400 }, 1, policy, full, now)).toBeUndefined();
+        expect(retryDelayFor({ status: 404 }, 1, policy, full, now)).toBeUndefined();
+        expect(retryDelayFor({ status: 200 }, 1, policy, full, now)).toBeUndefined();
+    });
+
+    it("stops after the last attempt", () => {
+        expect(retryDelayFor({ status: 503 }, policy.attempts, policy, full, now)).toBeUndefined();
+    });
+});
+
+describe("retryingFetch", () => {
+    it("replays the request, body included, until an answer that is not worth retrying", async () => {
+        const answers = [
+            new Response("{}", { status: 503 }),
+            new Response(JSON.stringify({ type: "transient_state", message: "lb is pending" }), {
+                status: 409,
+                headers: { "content-type": "application/json" },
+            }),
+            new Response("{}", { status: 429, headers: { "retry-after": "1" } }),
+            new Response('{"ok":true}', { status: 200, headers: { "content-type": "application/json" } }),
+        ];
+        const bodies: string[] = [];
+        const waits: number[] = [];
+        const fetchWithRetries = retryingFetch({ ...policy, attempts: 5 }, async (ms) => {
+            waits.push(ms);
+        }, async (input) => {
+            bodies.push(await (input as Request).text());
+            return answers.shift() as Response;
+        });
+        const response = await fetchWithRetries("http://127.0.0.1:1/x", { method: "POST", body: '{"name":"n"}' });
+        expect(response.status).toBe(200);
+        expect(bodies).toEqual(Array(4).fill('{"name":"n"}'));
+        expect(waits).toHaveLength(3);
+        expect(waits[2]).toBe(1_000);
+    });
+
+    it("gives the last failure back once the attempts are spent", async () => {
+        let calls = 0;
+        const fetchWithRetries = retryingFetch(policy, async () => undefined, async () => {
+            calls += 1;
+            return new Response("{}", { status: 502 });
+        });
+        expect((await fetchWithRetries("http://127.0.0.1:1/x")).status).toBe(502);
+        expect(calls).toBe(policy.attempts);
+    });
+});
+
+describe("certificateName", () => {
+    const notAfter = new Date("2026-08-28T11:59:17Z");
+    it("shows the common name, how many other names, the expiry date and the serial's start", () => {
+        expect(certificateName(["admin.example.com", "admin.example.org", "x.example.com"], notAfter, "03a1b2c3d4e5f6")).toBe(
+            "admin.example.com +2 exp 2026-08-28 03a1b2c3",
+        );
+        expect(certificateName(["admin.example.com"], notAfter, "ff")).toBe("admin.example.com exp 2026-08-28 ff");
+    });
+
+    it("stays within the API's name length by shortening the common name", () => {
+        const longName = `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(57)}.example.com`;
+        const name = certificateName([longName, "x.example.com"], notAfter, "0123456789");
+        expect(name).toHaveLength(CERTIFICATE_NAME_MAX_LENGTH);
+        expect(name.endsWith(" +1 exp 2026-08-28 01234567")).toBe(true);
+    });
+});
+
+describe("isCcmOwnedFrontend", () => {
+    it("recognises the CCM's <service-uid>_tcp_<port> names", () => {
+        expect(isCcmOwnedFrontend("915d146e-fef6-4873-92f9-58cbea07ac4e_tcp_443")).toBe(true);
+        expect(isCcmOwnedFrontend("admin-https")).toBe(false);
+        expect(isCcmOwnedFrontend("x915d146e-fef6-4873-92f9-58cbea07ac4e_tcp_443")).toBe(false);
+    });
+});
+
+describe("frontendUpdateRequest", () => {
+    it("round-trips every field of the frontend and only swaps the certificates", () => {
+        const request = frontendUpdateRequest(
+            "fr-par-1",
+            {
+                id: "fd7c47b7-9214-4945-9bae-67f18bfe0070",
+                name: "admin-https",
+                inboundPort: 443,
+                backend: { id: "b33097cf-4e49-456b-990b-1bc8a64caef3" },
+                timeoutClient: "600000",
+                certificateIds: ["aba65e0d-7391-4685-b8c3-f86b88c2ade5"],
+                enableHttp3: true,
+                connectionRateLimit: 50,
+                enableAccessLogs: true,
+            },
+            "0f7c1c3e-1111-4222-8333-944455556666",
+        );
+        expect(request).toEqual({
+            zone: "fr-par-1",
+            frontendId: "fd7c47b7-9214-4945-9bae-67f18bfe0070",
+            name: "admin-https",
+            inboundPort: 443,
+            backendId: "b33097cf-4e49-456b-990b-1bc8a64caef3",
+            timeoutClient: "600000",
+            certificateIds: ["0f7c1c3e-1111-4222-8333-944455556666"],
+            enableHttp3: true,
+            connectionRateLimit: 50,
+            enableAccessLogs: true,
+        });
+    });
+
+    it("refuses a frontend without a backend", () => {
+        expect(() =>
+            frontendUpdateRequest("fr-par-1", { id: "f", name: "n", inboundPort: 443, certificateIds: [], enableHttp3: false, enableAccessLogs: false }, "c"),
+        ).toThrow("frontend n (f) has no backend: the API cannot update it");
+    });
+});
