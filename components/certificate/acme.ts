@@ -1,0 +1,341 @@
+/**
+ * Issuing and revoking certificates with acme-client 5.4.0, DNS-01 on Cloudflare only.
+ *
+ * acme-client's transport is process-global (one axios instance, uncapped Retry-After sleeps, ~75 s of
+ * retries on a refused connection ending in a TypeError). Instead of changing its global defaults,
+ * every call gives its own Client a transport of its own (see `useOwnTransport`): a private axios
+ * instance with a request timeout and the extra CA, bounded retries, a cap on Retry-After and plain
+ * words for network errors. Concurrent issuances in one process therefore never share settings.
+ */
+import * as acme from "acme-client";
+import type { Authorization } from "acme-client";
+// Type-only: acme-client's own typings are written against axios, its dependency.
+import type { AxiosRequestConfig, AxiosResponse } from "axios";
+import type { DnsChallenge, OrderCreateRequest } from "acme-client/types/rfc8555";
+import {
+    type AcmeHttpOptions,
+    ariCertId,
+    createAcmeHttpClient,
+    DEFAULT_REQUEST_TIMEOUT_MS,
+    networkErrorReason,
+    parseRetryAfterMs,
+} from "./ari";
+import { type CloudflareOptions, type Dns01Challenge, withDns01Records } from "./dns01";
+import { createCsr, generateCertificateKey } from "./keys";
+import { type CertificateInfo, parseCertificateBundle } from "./pem";
+import type { KeyType } from "./types";
+
+export interface AcmeTimeouts {
+    /** Bound on each HTTP request to the CA, connection included (default 30 s). */
+    requestMs?: number;
+    /** Longest Retry-After this run waits for; a CA asking for more fails the run (default 60 s). */
+    maxRetryAfterSeconds?: number;
+    /** Tries per request on 429, 5xx, timeouts and resets (default 4). */
+    requestAttempts?: number;
+    /** Bound on the wait until every TXT record is visible (default 180 s). */
+    propagationMs?: number;
+    /** Bound on the wait for the CA to validate the challenges, and again to issue (default 120 s). */
+    validationMs?: number;
+}
+
+export interface IssueRequest {
+    directoryUrl: string;
+    /** ACME account key, PEM (RSA or ECDSA). The account is created on first use. */
+    accountKeyPem: string;
+    email: string;
+    /** The first name becomes the CN; wildcards ("*.example.com") are allowed. */
+    domains: string[];
+    keyType: KeyType;
+    /** ACME profile (e.g. Let's Encrypt "tlsserver", "shortlived"), sent in the new order as is. */
+    profile?: string;
+    /** RFC 9773 certID of the certificate this one replaces, sent in the new order as `replaces`. */
+    replaces?: string;
+    /** "ip" or "ip:port" resolvers for the propagation check instead of the zones' name servers. */
+    dnsResolvers?: string[];
+    cloudflare: CloudflareOptions;
+    /** Extra CA certificates (PEM) to trust for the ACME server's TLS, e.g. Pebble's. */
+    caCertificatesPem?: string;
+    timeouts?: AcmeTimeouts;
+    /** Progress lines (never key material). */
+    log?: (line: string) => void;
+}
+
+export interface IssuedCertificate {
+    /** Leaf then intermediates, PEM, as the CA returned them. */
+    certificatePem: string;
+    /** PKCS#8 PEM of the new certificate key. */
+    privateKeyPem: string;
+    leaf: CertificateInfo;
+    /** RFC 9773 certID of the new certificate: what the next renewal sends as `replaces`. */
+    ariCertId: string;
+}
+
+export interface RevokeRequest {
+    directoryUrl: string;
+    accountKeyPem: string;
+    /** The certificate (the leaf is the first block). */
+    certificatePem: string;
+    caCertificatesPem?: string;
+    /** RFC 5280 reason code (default 0, unspecified; 4 is superseded). */
+    reason?: number;
+    timeouts?: Pick<AcmeTimeouts, "requestMs" | "maxRetryAfterSeconds" | "requestAttempts">;
+    log?: (line: string) => void;
+}
+
+const DEFAULT_MAX_RETRY_AFTER_SECONDS = 60;
+const DEFAULT_REQUEST_ATTEMPTS = 4;
+const DEFAULT_VALIDATION_MS = 120_000;
+const RETRY_BACKOFF_MS = { min: 1_000, max: 8_000 };
+const STATUS_BACKOFF_MS = { min: 500, max: 5_000 };
+
+type AcmeRequestConfig = AxiosRequestConfig;
+type AcmeResponse = AxiosResponse<unknown>;
+
+/** The one method of acme-client's internal HttpClient every request goes through. */
+interface AcmeTransport {
+    request(url: string, method: string, options?: AcmeRequestConfig): Promise<AcmeResponse>;
+}
+
+export class AcmeServerUnreachableError extends Error {
+    override name = "AcmeServerUnreachableError";
+}
+
+export class AcmeRetryAfterTooLongError extends Error {
+    override name = "AcmeRetryAfterTooLongError";
+}
+
+interface TransportSettings {
+    http: AcmeHttpOptions;
+    maxRetryAfterMs: number;
+    attempts: number;
+}
+
+/** Whether a failed request is worth another try: the server is there but busy, or the line dropped. */
+export function isRetryableStatus(status: number): boolean {
+    return status === 429 || status >= 500;
+}
+
+/** Exponential backoff delays between tries: 1 s, 2 s, 4 s, ... capped at 8 s. */
+export function retryDelayMs(attempt: number): number {
+    return Math.min(RETRY_BACKOFF_MS.max, RETRY_BACKOFF_MS.min * 2 ** (attempt - 1));
+}
+
+/**
+ * How many polls acme-client's backoff (min, 2·min, ... capped at max) needs to span `totalMs`: its
+ * waits for a challenge or an order are bounded by attempts, not by time.
+ */
+export function backoffAttemptsFor(totalMs: number, bounds: { min: number; max: number }): number {
+    let attempts = 1;
+    for (let waited = 0; waited < totalMs; attempts++) {
+        waited += Math.min(bounds.max, bounds.min * 2 ** (attempts - 1));
+    }
+    return attempts;
+}
+
+/** "3600 s (1 h)"-style wording for the time a CA asks to wait. */
+export function describeWait(ms: number): string {
+    const seconds = Math.ceil(ms / 1000);
+    const hours = Math.floor(seconds / 3600);
+    const minutes = Math.floor((seconds % 3600) / 60);
+    const rough = hours > 0 ? `${hours} h${minutes > 0 ? ` ${minutes} min` : ""}` : minutes > 0 ? `${minutes} min` : undefined;
+    return rough === undefined ? `${seconds} s` : `${seconds} s (${rough})`;
+}
+
+function problemDetail(data: unknown): string {
+    if (typeof data === "object" && data !== null && "detail" in data && typeof data.detail === "string") {
+        return `: ${data.detail}`;
+    }
+    return "";
+}
+
+function isTransientNetworkError(error: unknown): boolean {
+    const code = (error as { code?: unknown } | undefined)?.code;
+    return code === "ECONNRESET" || code === "ECONNABORTED" || code === "ETIMEDOUT" || code === "EPIPE";
+}
+
+function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The request function acme-client's HttpClient gets instead of its own (see the module comment). */
+function ownRequest(settings: TransportSettings): AcmeTransport["request"] {
+    const http = createAcmeHttpClient(settings.http);
+    return async (url, method, options = {}) => {
+        const config: AcmeRequestConfig = {
+            ...options,
+            url,
+            method,
+            headers: { ...options.headers, "Content-Type": "application/jose+json" },
+        };
+        for (let attempt = 1; ; attempt++) {
+            let response: AcmeResponse;
+            try {
+                response = await http.request(config);
+            } catch (error) {
+                const reason = networkErrorReason(error);
+                if (reason === undefined) {
+                    throw error;
+                }
+                if (isTransientNetworkError(error) && attempt < settings.attempts) {
+                    await sleep(retryDelayMs(attempt));
+                    continue;
+                }
+                throw new AcmeServerUnreachableError(`cannot reach the ACME server at ${url}: ${reason}`);
+            }
+            if (!isRetryableStatus(response.status)) {
+                return response;
+            }
+            const header: unknown = response.headers["retry-after"];
+            const retryAfterMs = parseRetryAfterMs(header, new Date());
+            if (retryAfterMs !== undefined && retryAfterMs > settings.maxRetryAfterMs) {
+                throw new AcmeRetryAfterTooLongError(
+                    `the ACME server answered HTTP ${response.status} to ${method.toUpperCase()} ${url}${problemDetail(response.data)} ` +
+                        `and asks to wait ${describeWait(retryAfterMs)} (Retry-After: ${String(header)}) before trying again; ` +
+                        `this run waits at most ${describeWait(settings.maxRetryAfterMs)}, try again later`,
+                );
+            }
+            if (attempt >= settings.attempts) {
+                // Let acme-client turn the CA's problem document into its error.
+                return response;
+            }
+            await sleep(retryAfterMs ?? retryDelayMs(attempt));
+        }
+    };
+}
+
+/** Gives `client` its own transport; fails loudly if acme-client's internals no longer look as expected. */
+function useOwnTransport(client: acme.Client, settings: TransportSettings): void {
+    const internals = (client as unknown as { http?: Partial<AcmeTransport> }).http;
+    if (typeof internals?.request !== "function") {
+        throw new Error("acme-client's HttpClient has no request method any more; this module supports acme-client 5.4.x");
+    }
+    internals.request = ownRequest(settings);
+}
+
+function createClient(
+    request: { directoryUrl: string; accountKeyPem: string; caCertificatesPem?: string },
+    timeouts: AcmeTimeouts,
+): acme.Client {
+    const validationMs = timeouts.validationMs ?? DEFAULT_VALIDATION_MS;
+    const client = new acme.Client({
+        directoryUrl: request.directoryUrl,
+        accountKey: request.accountKeyPem,
+        backoffAttempts: backoffAttemptsFor(validationMs, STATUS_BACKOFF_MS),
+        backoffMin: STATUS_BACKOFF_MS.min,
+        backoffMax: STATUS_BACKOFF_MS.max,
+    });
+    useOwnTransport(client, {
+        http: { caCertificatesPem: request.caCertificatesPem, requestTimeoutMs: timeouts.requestMs ?? DEFAULT_REQUEST_TIMEOUT_MS },
+        maxRetryAfterMs: (timeouts.maxRetryAfterSeconds ?? DEFAULT_MAX_RETRY_AFTER_SECONDS) * 1000,
+        attempts: timeouts.requestAttempts ?? DEFAULT_REQUEST_ATTEMPTS,
+    });
+    return client;
+}
+
+/** Lowercased, trimmed names; refuses an empty list and duplicates, which the CA would refuse later. */
+export function normalizeDomains(domains: string[]): string[] {
+    const names = domains.map((domain) => domain.trim().toLowerCase().replace(/\.$/, ""));
+    if (names.length === 0) {
+        throw new Error("ACME: at least one domain name is required");
+    }
+    const duplicates = names.filter((name, index) => names.indexOf(name) !== index);
+    if (duplicates.length > 0) {
+        throw new Error(`ACME: duplicate domain names: ${[...new Set(duplicates)].join(", ")}`);
+    }
+    return names;
+}
+
+/** The dns-01 challenge of an authorization, or an error naming what the CA offers instead. */
+export function dnsChallengeOf(authorization: Pick<Authorization, "identifier" | "challenges" | "wildcard">): DnsChallenge {
+    const challenge = authorization.challenges.find((candidate): candidate is DnsChallenge => candidate.type === "dns-01");
+    if (challenge === undefined) {
+        const offered = authorization.challenges.map((candidate) => candidate.type).join(", ") || "none";
+        const name = `${authorization.wildcard ? "*." : ""}${authorization.identifier.value}`;
+        throw new Error(`ACME: the CA offers no dns-01 challenge for ${name} (it offers: ${offered}); a private load balancer can only be validated over DNS`);
+    }
+    return challenge;
+}
+
+/** Names the certificate must carry but does not: a CA that drops a name must not go unnoticed. */
+function missingNames(leaf: CertificateInfo, domains: string[]): string[] {
+    const present = new Set(leaf.dnsNames.map((name) => name.toLowerCase()));
+    return domains.filter((domain) => !present.has(domain));
+}
+
+/**
+ * Orders a certificate for `request.domains`, proves control over DNS-01 on Cloudflare, and returns
+ * the certificate, its new private key and what the provider stores about it. TXT records are
+ * removed whatever happens.
+ */
+export async function issueCertificate(request: IssueRequest): Promise<IssuedCertificate> {
+    const log = request.log ?? (() => undefined);
+    const timeouts = request.timeouts ?? {};
+    const domains = normalizeDomains(request.domains);
+    const client = createClient(request, timeouts);
+
+    log(`ACME: using account ${request.email} at ${request.directoryUrl}`);
+    await client.createAccount({ termsOfServiceAgreed: true, contact: [`mailto:${request.email}`] });
+
+    // Extra order fields (profile, RFC 9773 replaces) are sent as they are by acme-client.
+    const orderRequest: OrderCreateRequest & { profile?: string; replaces?: string } = {
+        identifiers: domains.map((value) => ({ type: "dns", value })),
+        ...(request.profile !== undefined ? { profile: request.profile } : {}),
+        ...(request.replaces !== undefined ? { replaces: request.replaces } : {}),
+    };
+    const order = await client.createOrder(orderRequest);
+    log(`ACME: order for ${domains.join(", ")}${request.profile ? ` (profile ${request.profile})` : ""} created`);
+
+    const pending = (await client.getAuthorizations(order)).filter((authorization) => authorization.status !== "valid");
+    const challenges = pending.map((authorization) => ({ authorization, challenge: dnsChallengeOf(authorization) }));
+    const dns01: Dns01Challenge[] = await Promise.all(
+        challenges.map(async ({ authorization, challenge }) => ({
+            identifier: authorization.identifier.value,
+            value: await client.getChallengeKeyAuthorization(challenge),
+        })),
+    );
+
+    await withDns01Records(
+        dns01,
+        {
+            cloudflare: request.cloudflare,
+            resolvers: request.dnsResolvers,
+            propagationTimeoutMs: timeouts.propagationMs,
+            log,
+        },
+        async () => {
+            await Promise.all(challenges.map(({ challenge }) => client.completeChallenge(challenge)));
+            log(`ACME: ${challenges.length} challenge(s) submitted, waiting for the CA to validate`);
+            await Promise.all(challenges.map(({ challenge }) => client.waitForValidStatus(challenge)));
+            log("ACME: every authorization is valid");
+        },
+    );
+
+    const key = await generateCertificateKey(request.keyType);
+    const finalized = await client.finalizeOrder(order, await createCsr(domains, key));
+    const certificatePem = await client.getCertificate(finalized);
+    const { leaf } = parseCertificateBundle(certificatePem);
+    const missing = missingNames(leaf, domains);
+    if (missing.length > 0) {
+        throw new Error(`ACME: the issued certificate (serial ${leaf.serialNumber}) lacks ${missing.join(", ")}`);
+    }
+    log(`ACME: issued serial ${leaf.serialNumber}, valid until ${leaf.notAfter.toISOString()}`);
+    return { certificatePem, privateKeyPem: key.privateKeyPem, leaf, ariCertId: ariCertId(leaf) };
+}
+
+/** Revokes a certificate with the account that ordered it; a certificate already revoked counts as done. */
+export async function revokeCertificate(request: RevokeRequest): Promise<void> {
+    const log = request.log ?? (() => undefined);
+    const { leaf, leafPem } = parseCertificateBundle(request.certificatePem);
+    const client = createClient(request, request.timeouts ?? {});
+    await client.createAccount({ onlyReturnExisting: true });
+    try {
+        await client.revokeCertificate(leafPem, { reason: request.reason ?? 0 });
+        log(`ACME: revoked serial ${leaf.serialNumber}`);
+    } catch (error) {
+        if (error instanceof Error && /already.*revoked/i.test(error.message)) {
+            log(`ACME: serial ${leaf.serialNumber} was already revoked`);
+            return;
+        }
+        throw error;
+    }
+}
