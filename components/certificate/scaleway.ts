@@ -67,6 +67,8 @@ export interface LoadBalancerCertificates {
     deleteCertificate(certificateId: string): Promise<void>;
     bindFrontend(lbId: string, port: number, certificateId: string): Promise<void>;
     frontendCarries(lbId: string, port: number, certificateId: string): Promise<boolean>;
+    /** Inbound ports of the LB's frontends that carry the certificate (whoever bound it: us or the CCM). */
+    frontendPortsCarrying(lbId: string, certificateId: string): Promise<number[]>;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -213,6 +215,10 @@ export function retryingFetch(policy: RetryPolicy, wait: Sleep = sleep, baseFetc
     };
 }
 
+function seconds(ms: number): string {
+    return ms < 10_000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000));
+}
+
 async function pollUntil<T>(
     policy: WaitPolicy,
     wait: Sleep,
@@ -258,9 +264,20 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
         ),
     );
 
-    async function frontendOnPort(lbId: string, port: number): Promise<{ zone: Zone; frontend: Frontend }> {
+    async function frontendsOf(lbId: string): Promise<{ zone: Zone; frontends: Frontend[] }> {
         const { zone, uuid } = splitId(lbId, "loadBalancerId");
-        const frontends = (await api.listFrontends({ zone, lbId: uuid }).all()).filter((f) => f.inboundPort === port);
+        return { zone, frontends: await api.listFrontends({ zone, lbId: uuid }).all() };
+    }
+
+    async function frontendPortsCarrying(lbId: string, certificateId: string): Promise<number[]> {
+        const certificate = splitId(certificateId, "certificateId");
+        const { frontends } = await frontendsOf(lbId);
+        return frontends.filter((frontend) => frontend.certificateIds.includes(certificate.uuid)).map((frontend) => frontend.inboundPort);
+    }
+
+    async function frontendOnPort(lbId: string, port: number): Promise<{ zone: Zone; frontend: Frontend }> {
+        const { zone, frontends: all } = await frontendsOf(lbId);
+        const frontends = all.filter((frontend) => frontend.inboundPort === port);
         if (frontends.length !== 1) {
             throw new Error(
                 frontends.length === 0
@@ -308,7 +325,7 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
         });
         if (!outcome.done) {
             throw new Error(
-                `LB certificate ${certificateId} is still used by a frontend after ${Math.round(timings.detach.timeoutMs / 1000)} s, ` +
+                `LB certificate ${certificateId} is still used by a frontend after ${seconds(timings.detach.timeoutMs)} s, ` +
                     "so it was not deleted. The CCM has not moved the frontend to the new certificate yet: check that the Service's " +
                     "service.beta.kubernetes.io/scw-loadbalancer-certificate-ids annotation names the new certificate id and that the " +
                     "CCM is running (kubectl describe service shows its events), then run `pulumi up` again to retry the delete.",
@@ -353,7 +370,7 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
             if (!outcome.done) {
                 await deleteOnce(certificateId);
                 throw new Error(
-                    `LB certificate ${certificateId} was still pending after ${Math.round(timings.ready.timeoutMs / 1000)} s; it was deleted.`,
+                    `LB certificate ${certificateId} was still pending after ${seconds(timings.ready.timeoutMs)} s; it was deleted.`,
                 );
             }
             if (outcome.value.status !== "ready") {
@@ -387,10 +404,10 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
             }
         },
 
+        frontendPortsCarrying,
+
         async frontendCarries(lbId, port, certificateId) {
-            const certificate = splitId(certificateId, "certificateId");
-            const { frontend } = await frontendOnPort(lbId, port);
-            return frontend.certificateIds.includes(certificate.uuid);
+            return (await frontendPortsCarrying(lbId, certificateId)).includes(port);
         },
     };
 }
