@@ -1,0 +1,150 @@
+/**
+ * `npm run status -- --stack <stack> [--json] [--skip-dns]`: what an operator runs on Monday morning.
+ * Asks the Scaleway API (SCW_* credentials; SCW_API_URL for another endpoint such as the sandbox) about the
+ * stack's private LB and Cloudflare about its admin names, prints the certificates and the problems found.
+ * Exit code: 0 healthy, 1 problems found, 2 the check could not run (usage, configuration, credentials, API).
+ */
+import { ConfigError, type StackConfig } from "../components/config";
+import { resolveCloudflareCredentials, resolveScalewayCredentials, type Environment } from "../components/certificate/credentials";
+import { loadBalancerName } from "../components/naming";
+import { loadStackConfig, projectRoot, UnknownStackError } from "./stackConfig";
+import { buildStatusReport, dnsNamesOf, EXIT_USAGE, exitCodeOf, renderStatus, tlsPortsOf, type StatusReport } from "./statusReport";
+import { observeDns, observeScaleway, STATUS_RETRY } from "./statusSources";
+import type { RetryPolicy } from "../components/certificate/scaleway";
+
+export const STATUS_USAGE = `usage: npm run status -- --stack <stack> [--json] [--skip-dns]
+  --stack <stack>  the stack whose LB to check (reads Pulumi.<stack>.yaml)
+  --json           print one JSON document instead of tables
+  --skip-dns       do not check the Cloudflare A records (no CLOUDFLARE_API_TOKEN needed)
+environment: SCW_ACCESS_KEY, SCW_SECRET_KEY (required), SCW_API_URL (optional endpoint),
+             CLOUDFLARE_API_TOKEN (unless --skip-dns), CLOUDFLARE_BASE_URL (optional endpoint)
+exit code:   0 healthy, 1 problems found, 2 the check could not run`;
+
+export interface StatusArgs {
+    stack: string;
+    json: boolean;
+    skipDns: boolean;
+}
+
+export type ParsedStatusArgs = { ok: true; args: StatusArgs } | { ok: false; help: boolean; message: string };
+
+export function parseStatusArgs(argv: readonly string[]): ParsedStatusArgs {
+    let stack: string | undefined;
+    let json = false;
+    let skipDns = false;
+    for (let index = 0; index < argv.length; index += 1) {
+        const arg = argv[index];
+        if (arg === "--help" || arg === "-h") {
+            return { ok: false, help: true, message: STATUS_USAGE };
+        } else if (arg === "--json") {
+            json = true;
+        } else if (arg === "--skip-dns") {
+            skipDns = true;
+        } else if (arg === "--stack" || arg === "-s") {
+            stack = argv[index + 1];
+            index += 1;
+            if (stack === undefined || stack.startsWith("-")) {
+                return { ok: false, help: false, message: `${arg} needs a stack name\n${STATUS_USAGE}` };
+            }
+        } else if (arg.startsWith("--stack=")) {
+            stack = arg.slice("--stack=".length);
+        } else {
+            return { ok: false, help: false, message: `unknown argument ${arg}\n${STATUS_USAGE}` };
+        }
+    }
+    if (!stack) {
+        return { ok: false, help: false, message: `--stack is required\n${STATUS_USAGE}` };
+    }
+    return { ok: true, args: { stack, json, skipDns } };
+}
+
+export interface StatusRunOptions {
+    env: Environment;
+    /** Where Pulumi.yaml and the stack files are (default: this project). */
+    root?: string;
+    now?: Date;
+    retry?: RetryPolicy;
+    out?: (text: string) => void;
+    err?: (text: string) => void;
+}
+
+class UsageError extends Error {}
+
+/** Node's fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND...) is in its cause. */
+function describeFailure(error: unknown): string {
+    if (!(error instanceof Error)) {
+        return String(error);
+    }
+    return error.cause instanceof Error ? `${error.message} (${error.cause.message})` : error.message;
+}
+
+function loadConfig(stack: string, root: string): StackConfig {
+    try {
+        return loadStackConfig(stack, root);
+    } catch (error) {
+        if (error instanceof UnknownStackError || error instanceof ConfigError) {
+            throw new UsageError(error.message);
+        }
+        throw error;
+    }
+}
+
+function credentialsOf<T>(resolve: () => T): T {
+    try {
+        return resolve();
+    } catch (error) {
+        throw new UsageError((error as Error).message);
+    }
+}
+
+export async function checkStatus(args: StatusArgs, options: StatusRunOptions): Promise<StatusReport> {
+    const config = loadConfig(args.stack, options.root ?? projectRoot);
+    const scaleway = credentialsOf(() => resolveScalewayCredentials(options.env));
+    const cloudflare = args.skipDns ? undefined : credentialsOf(() => resolveCloudflareCredentials(options.env));
+    const names = dnsNamesOf(config);
+    const [observed, lookups] = await Promise.all([
+        observeScaleway(config, scaleway, options.retry ?? STATUS_RETRY),
+        cloudflare ? observeDns(config, names, cloudflare) : Promise.resolve(undefined),
+    ]);
+    return buildStatusReport({
+        stack: args.stack,
+        environment: config.environment,
+        loadBalancerName: loadBalancerName(config.environment, config.domain),
+        zone: config.zone,
+        renewalMinDaysRemaining: config.renewalMinDaysRemaining,
+        tlsPorts: tlsPortsOf(config),
+        networks: observed.networks,
+        loadBalancers: observed.loadBalancers,
+        dns: lookups ? { names, lookups } : undefined,
+        now: options.now ?? new Date(),
+    });
+}
+
+/** Runs the command; returns the exit code. */
+export async function runStatus(argv: readonly string[], options: StatusRunOptions): Promise<number> {
+    const out = options.out ?? ((text: string) => process.stdout.write(text));
+    const err = options.err ?? ((text: string) => process.stderr.write(text));
+    const parsed = parseStatusArgs(argv);
+    if (!parsed.ok) {
+        (parsed.help ? out : err)(`${parsed.message}\n`);
+        return parsed.help ? 0 : EXIT_USAGE;
+    }
+    try {
+        const report = await checkStatus(parsed.args, options);
+        out(parsed.args.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
+        return exitCodeOf(report);
+    } catch (error) {
+        const message = error instanceof UsageError ? error.message : `the check could not run: ${describeFailure(error)}`;
+        err(`status: ${message}\n`);
+        if (parsed.args.json) {
+            out(`${JSON.stringify({ error: message })}\n`);
+        }
+        return EXIT_USAGE;
+    }
+}
+
+if (require.main === module) {
+    void runStatus(process.argv.slice(2), { env: process.env }).then((code) => {
+        process.exitCode = code;
+    });
+}
