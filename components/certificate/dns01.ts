@@ -56,10 +56,15 @@ interface CloudflareZone {
 }
 
 /** Where a challenge's TXT record goes once CNAME delegations are followed. */
-interface TxtPlacement {
-    challenge: Dns01Challenge;
+interface TxtTarget {
     recordName: string;
     zone: CloudflareZone;
+}
+
+interface TxtPlacement extends TxtTarget {
+    challenge: Dns01Challenge;
+    /** "_acme-challenge.<identifier>", which differs from `recordName` when delegated by CNAME. */
+    challengeName: string;
 }
 
 interface CreatedRecord {
@@ -172,9 +177,9 @@ class ZoneFinder {
 }
 
 /** Follows `_acme-challenge` CNAMEs (as lego and certbot do) to the name that must hold the TXT record. */
-async function placeTxt(client: Cloudflare, zones: ZoneFinder, challenge: Dns01Challenge): Promise<TxtPlacement> {
+async function txtTarget(client: Cloudflare, zones: ZoneFinder, challengeName: string): Promise<TxtTarget> {
     const seen: string[] = [];
-    let recordName = challengeRecordName(challenge.identifier);
+    let recordName = challengeName;
     for (;;) {
         const zone = await zones.zoneFor(recordName);
         const name = recordName;
@@ -183,7 +188,7 @@ async function placeTxt(client: Cloudflare, zones: ZoneFinder, challenge: Dns01C
         );
         const cname = page.result.find((record) => record.type === "CNAME" && record.name.toLowerCase() === name);
         if (cname?.content === undefined) {
-            return { challenge, recordName, zone };
+            return { recordName, zone };
         }
         seen.push(recordName);
         recordName = cname.content.replace(/\.$/, "").toLowerCase();
@@ -191,6 +196,23 @@ async function placeTxt(client: Cloudflare, zones: ZoneFinder, challenge: Dns01C
             throw new Error(`DNS-01: CNAME loop or chain too long from ${seen[0]}: ${[...seen, recordName].join(" -> ")}`);
         }
     }
+}
+
+/** Where each challenge's TXT record goes; a wildcard and its base name share one lookup. */
+function placeChallenges(client: Cloudflare, challenges: Dns01Challenge[]): Promise<TxtPlacement[]> {
+    const zones = new ZoneFinder(client);
+    const targets = new Map<string, Promise<TxtTarget>>();
+    return Promise.all(
+        challenges.map(async (challenge) => {
+            const challengeName = challengeRecordName(challenge.identifier);
+            let target = targets.get(challengeName);
+            if (target === undefined) {
+                target = txtTarget(client, zones, challengeName);
+                targets.set(challengeName, target);
+            }
+            return { challenge, challengeName, ...(await target) };
+        }),
+    );
 }
 
 /**
@@ -208,15 +230,14 @@ export async function withDns01Records<T>(
     const ttl = validateTtl(options.ttl ?? DEFAULT_TXT_TTL);
     const resolvers = options.resolvers?.map(parseDnsServer);
     const client = createCloudflareClient(options.cloudflare);
-    const zones = new ZoneFinder(client);
     const created: CreatedRecord[] = [];
     try {
-        const placements = await Promise.all(challenges.map((challenge) => placeTxt(client, zones, challenge)));
+        const placements = await placeChallenges(client, challenges);
         for (const placement of placements) {
-            const delegated = placement.recordName !== challengeRecordName(placement.challenge.identifier);
+            const delegated = placement.recordName !== placement.challengeName;
             log(
                 `DNS-01: creating TXT ${placement.recordName} in zone ${placement.zone.name}` +
-                    (delegated ? ` (CNAME from ${challengeRecordName(placement.challenge.identifier)})` : ""),
+                    (delegated ? ` (CNAME from ${placement.challengeName})` : ""),
             );
             const record = await cloudflareCall(`creating TXT ${placement.recordName} in zone ${placement.zone.name}`, () =>
                 client.dns.records.create({
