@@ -118,10 +118,10 @@ export class AcmeCertificate extends pulumi.ComponentResource {
     constructor(name: string, args: AcmeCertificateArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ACME_CERTIFICATE_TYPE, name, {}, opts);
 
-        const accountKeyPem =
-            args.accountKeyPem !== undefined
-                ? pulumi.secret(args.accountKeyPem)
-                : new tls.PrivateKey(`${name}-account-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this }).privateKeyPem;
+        // Kept across renewals: ARI replacements must come from the account that ordered the predecessor.
+        const accountKeyPem = pulumi.secret(
+            args.accountKeyPem ?? new tls.PrivateKey(`${name}-account-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this }).privateKeyPem,
+        );
 
         const certificate = new AcmeLbCertificate(
             `${name}-certificate`,

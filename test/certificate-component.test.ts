@@ -1,0 +1,221 @@
+/**
+ * The AcmeCertificate component under Pulumi mocks: which resources it registers, with which inputs
+ * and options, and how the dynamic resource's outputs reach the component. (Mocks never run a dynamic
+ * provider's methods; the provider tests do.)
+ */
+import { generateKeyPairSync } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import type { MockResourceArgs } from "@pulumi/pulumi/runtime";
+import { beforeAll, describe, expect, it } from "vitest";
+
+interface Registration {
+    type: string;
+    name: string;
+    parent: string;
+    additionalSecretOutputs: string[];
+    /** Inputs as sent on the wire: secrets still wrapped. */
+    wire: Record<string, unknown>;
+}
+
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getAdditionalsecretoutputsList(): string[];
+    getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const created: MockResourceArgs[] = [];
+const registrations: Registration[] = [];
+let certificateModule: typeof import("../components/certificate");
+
+function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply(resolve));
+}
+
+function isSecretOnWire(value: unknown): boolean {
+    return typeof value === "object" && value !== null && SECRET_SIG in value;
+}
+
+beforeAll(async () => {
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                created.push(args);
+                if (args.type === "pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate") {
+                    const uuid = "6c0e6d5e-8d0b-4bb4-9f59-0d5f3a0c9a11";
+                    return {
+                        id: `fr-par-1/${uuid}`,
+                        state: {
+                            ...args.inputs,
+                            certificateId: `fr-par-1/${uuid}`,
+                            certificateUuid: uuid,
+                            fingerprint: "ab:cd:ef",
+                            serialNumber: "03a1",
+                            notBefore: "2026-05-01T00:00:00.000Z",
+                            notAfter: "2026-07-30T00:00:00.000Z",
+                            certificatePem: "leaf",
+                            privateKeyPem: "key",
+                            renewalDueAt: "2026-06-30T00:00:00.000Z",
+                            ariCertId: "aki.serial",
+                            bindingStatus: "annotation-pending",
+                        },
+                    };
+                }
+                if (args.type === "tls:index/privateKey:PrivateKey") {
+                    return { id: `${args.name}-id`, state: { ...args.inputs, privateKeyPem: "generated-account-key" } };
+                }
+                return { id: `${args.name}-id`, state: args.inputs };
+            },
+            call() {
+                throw new Error("the certificate component makes no invokes");
+            },
+        },
+        "scw-private-lb",
+        "test",
+        false,
+    );
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+        registerResource(request: RegisterRequest, callback: unknown): void;
+    };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (request, callback) => {
+        registrations.push({
+            type: request.getType(),
+            name: request.getName(),
+            parent: request.getParent(),
+            additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
+            wire: request.getObject()?.toJavaScript() ?? {},
+        });
+        register(request, callback);
+    };
+    certificateModule = await import("../components/certificate");
+});
+
+function registration(name: string): Registration {
+    const found = registrations.find((r) => r.name === name);
+    if (!found) {
+        throw new Error(`${name} was not registered; got ${registrations.map((r) => r.name).join(", ")}`);
+    }
+    return found;
+}
+
+function inputsOf(name: string): Record<string, unknown> {
+    const found = created.find((r) => r.name === name);
+    if (!found) {
+        throw new Error(`${name} was not created`);
+    }
+    return found.inputs;
+}
+
+describe("AcmeCertificate", () => {
+    it("creates its account key and the dynamic resource under itself, with the secret outputs declared", async () => {
+        const certificate = new certificateModule.AcmeCertificate("admin", {
+            domains: ["admin.example.com", "admin.example.org"],
+            loadBalancerId: "fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338",
+            email: "ops@example.com",
+            cloudflareZones: ["example.com", "example.org"],
+        });
+        expect(await valueOf(certificate.certificateId)).toBe("fr-par-1/6c0e6d5e-8d0b-4bb4-9f59-0d5f3a0c9a11");
+
+        const component = registration("admin");
+        expect(component.type).toBe("scw-private-lb:certificate:AcmeCertificate");
+
+        const accountKey = registration("admin-account-key");
+        expect(accountKey.type).toBe("tls:index/privateKey:PrivateKey");
+        expect(accountKey.parent).toContain("scw-private-lb:certificate:AcmeCertificate::admin");
+        expect(inputsOf("admin-account-key")).toEqual({ algorithm: "ECDSA", ecdsaCurve: "P256" });
+
+        const dynamic = registration("admin-certificate");
+        expect(dynamic.type).toBe("pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate");
+        expect(dynamic.parent).toContain("scw-private-lb:certificate:AcmeCertificate::admin");
+        expect(dynamic.additionalSecretOutputs).toEqual(["privateKeyPem", "accountKeyPem"]);
+        expect(isSecretOnWire(dynamic.wire.accountKeyPem)).toBe(true);
+
+        const inputs = inputsOf("admin-certificate");
+        expect(inputs).toMatchObject({
+            domains: ["admin.example.com", "admin.example.org"],
+            loadBalancerId: "fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338",
+            acmeDirectoryUrl: "https://acme-v02.api.letsencrypt.org/directory",
+            email: "ops@example.com",
+            accountKeyPem: { [SECRET_SIG]: expect.any(String), value: "generated-account-key" },
+            cloudflareZones: ["example.com", "example.org"],
+        });
+        // Credentials are never inputs: they are read when the provider runs.
+        for (const key of Object.keys(inputs)) {
+            expect(key).not.toMatch(/token|secret|accessKey/i);
+        }
+        const serializedProvider = String(inputs.__provider);
+        expect(serializedProvider).toContain("loadCertificateModule");
+        expect(serializedProvider).not.toContain("BEGIN");
+    });
+
+    it("wires every output of the dynamic resource to the component", async () => {
+        const certificate = new certificateModule.AcmeCertificate("wired", {
+            domains: ["wired.example.com"],
+            loadBalancerId: "fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338",
+            email: "ops@example.com",
+        });
+        const outputs = await valueOf(
+            pulumi.all({
+                certificateId: certificate.certificateId,
+                certificateUuid: certificate.certificateUuid,
+                fingerprint: certificate.fingerprint,
+                serialNumber: certificate.serialNumber,
+                notBefore: certificate.notBefore,
+                notAfter: certificate.notAfter,
+                certificatePem: certificate.certificatePem,
+                privateKeyPem: certificate.privateKeyPem,
+                domains: certificate.domains,
+                renewalDueAt: certificate.renewalDueAt,
+                bindingStatus: certificate.bindingStatus,
+            }),
+        );
+        expect(outputs).toEqual({
+            certificateId: "fr-par-1/6c0e6d5e-8d0b-4bb4-9f59-0d5f3a0c9a11",
+            certificateUuid: "6c0e6d5e-8d0b-4bb4-9f59-0d5f3a0c9a11",
+            fingerprint: "ab:cd:ef",
+            serialNumber: "03a1",
+            notBefore: "2026-05-01T00:00:00.000Z",
+            notAfter: "2026-07-30T00:00:00.000Z",
+            certificatePem: "leaf",
+            privateKeyPem: "key",
+            domains: ["wired.example.com"],
+            renewalDueAt: "2026-06-30T00:00:00.000Z",
+            bindingStatus: "annotation-pending",
+        });
+    });
+
+    it("uses the caller's account key (as a secret), the staging alias and the given settings", async () => {
+        const accountKeyPem = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+        const certificate = new certificateModule.AcmeCertificate("own-key", {
+            domains: ["own.example.com"],
+            loadBalancerId: "fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338",
+            zone: "fr-par-1",
+            email: "ops@example.com",
+            acmeServer: "letsencrypt-staging",
+            accountKeyPem,
+            keyType: "rsa-2048",
+            profile: "tlsserver",
+            renewal: { remainingFraction: 0.25, useAri: false },
+            binding: { mode: "frontend", frontendPort: 8443 },
+            dnsResolvers: ["1.1.1.1"],
+            revokeOnDelete: true,
+        });
+        await valueOf(certificate.certificateId);
+        expect(registrations.find((r) => r.name === "own-key-account-key")).toBeUndefined();
+        expect(isSecretOnWire(registration("own-key-certificate").wire.accountKeyPem)).toBe(true);
+        expect(inputsOf("own-key-certificate")).toMatchObject({
+            acmeDirectoryUrl: "https://acme-staging-v02.api.letsencrypt.org/directory",
+            accountKeyPem: { [SECRET_SIG]: expect.any(String), value: accountKeyPem },
+            zone: "fr-par-1",
+            keyType: "rsa-2048",
+            profile: "tlsserver",
+            renewal: { remainingFraction: 0.25, useAri: false },
+            binding: { mode: "frontend", frontendPort: 8443 },
+            dnsResolvers: ["1.1.1.1"],
+            revokeOnDelete: true,
+        });
+    });
+});
