@@ -4,6 +4,7 @@
  * stack's private LB and Cloudflare about its admin names, prints the certificates and the problems found.
  * Exit code: 0 healthy, 1 problems found, 2 the check could not run (usage, configuration, credentials, API).
  */
+import { Errors } from "@scaleway/sdk-client";
 import { ConfigError, type StackConfig } from "../components/config";
 import { resolveCloudflareCredentials, resolveScalewayCredentials, type Environment } from "../components/certificate/credentials";
 import { loadBalancerName } from "../components/naming";
@@ -72,6 +73,9 @@ class UsageError extends Error {}
 
 /** Node's fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND...) is in its cause. */
 function describeFailure(error: unknown): string {
+    if (error instanceof Errors.ScalewayError && (error.status === 401 || error.status === 403)) {
+        return `the Scaleway API refused the credentials in SCW_ACCESS_KEY / SCW_SECRET_KEY (${error.message})`;
+    }
     if (!(error instanceof Error)) {
         return String(error);
     }

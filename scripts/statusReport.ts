@@ -187,8 +187,9 @@ export function dnsNamesOf(config: StackConfig): DnsName[] {
 // ---------------------------------------------------------------------------------------------------
 // Findings
 
+/** Whole days, rounded toward zero: 88.9 days left shows 88, expired 1.2 days ago shows -1. */
 function daysBetween(from: Date, to: Date): number {
-    return Math.floor((to.getTime() - from.getTime()) / MS_PER_DAY);
+    return Math.trunc((to.getTime() - from.getTime()) / MS_PER_DAY);
 }
 
 function parsedDate(value: string | undefined): Date | undefined {
@@ -412,9 +413,10 @@ function renderLoadBalancer(lb: LoadBalancerReport): string {
         lb.certificates.length === 0
             ? "  (no certificates)"
             : renderTable(
-                  ["CERTIFICATE", "NAMES", "STATUS", "NOT AFTER", "DAYS LEFT", "RENEW FROM", "FRONTEND"],
+                  ["CERTIFICATE", "NAME", "DOMAINS", "STATUS", "NOT AFTER", "DAYS LEFT", "RENEW FROM", "FRONTEND"],
                   lb.certificates.map((line) => [
                       line.id,
+                      line.name,
                       line.names.join(", "),
                       line.status,
                       shortTime(line.notAfter),

@@ -1,0 +1,297 @@
+/**
+ * `status` against the local Scaleway LB API: a healthy LB and each problem an operator must see, with
+ * the exit code, the human table and the JSON document; then the real command in a child process.
+ */
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createLoadBalancerCertificates } from "../components/certificate/scaleway";
+import { createTestChain } from "../local/certificates";
+import { startScalewayServer, type LoadBalancerSnapshot, type LocalScalewayServer } from "../local/scaleway-server";
+import { projectRoot } from "../scripts/stackConfig";
+import { runStatus } from "../scripts/status";
+import type { StatusReport } from "../scripts/statusReport";
+
+const DAY_MS = 86_400_000;
+const STAGING_LB = "private-lb-staging-test";
+const STAGING_NETWORK = "3b9f6e2a-1c4d-4e8f-a7b6-5d4c3b2a1f0e";
+const STAGING_IP = "172.16.8.5";
+const STAGING_NAME = "test.staging.example.com";
+const FAST_RETRY = { attempts: 2, baseDelayMs: 10, maxDelayMs: 20, retryAfterCapMs: 50 };
+
+let server: LocalScalewayServer;
+
+beforeEach(async () => {
+    server = await startScalewayServer();
+    // Certificates answer their final status at once: status reads them, it does not wait for them.
+    server.setReadyAfter(0);
+});
+
+afterEach(async () => {
+    await server.stop();
+});
+
+interface Run {
+    code: number;
+    out: string;
+    err: string;
+}
+
+async function status(...argv: string[]): Promise<Run> {
+    let out = "";
+    let err = "";
+    const code = await runStatus(argv, {
+        env: server.env,
+        retry: FAST_RETRY,
+        out: (text) => (out += text),
+        err: (text) => (err += text),
+    });
+    return { code, out, err };
+}
+
+async function statusJson(...argv: string[]): Promise<{ code: number; report: StatusReport }> {
+    const run = await status(...argv, "--json");
+    return { code: run.code, report: JSON.parse(run.out) as StatusReport };
+}
+
+function seedStagingLb(options: { attached?: boolean } = {}): LoadBalancerSnapshot {
+    return server.seedLoadBalancer({
+        name: STAGING_LB,
+        zone: "fr-par-1",
+        privateNetworks: options.attached === false ? [] : [{ id: STAGING_NETWORK, ip: `${STAGING_IP}/22` }],
+    });
+}
+
+/** Uploads a real chain through the provider's Scaleway client; returns the bare certificate UUID. */
+async function upload(lb: LoadBalancerSnapshot, validity: { daysAgo: number; daysLeft: number }, name = "test cert"): Promise<string> {
+    const now = Date.now();
+    const chain = await createTestChain({
+        dnsNames: [STAGING_NAME],
+        notBefore: new Date(now - validity.daysAgo * DAY_MS),
+        notAfter: new Date(now + validity.daysLeft * DAY_MS),
+    });
+    const certificates = createLoadBalancerCertificates({
+        credentials: { accessKey: server.credentials.accessKey, secretKey: server.credentials.secretKey, apiUrl: server.url },
+    });
+    const zonedId = await certificates.uploadCertificate(`${lb.zone}/${lb.id}`, name, chain.scalewayBundlePem);
+    return zonedId.slice(zonedId.indexOf("/") + 1);
+}
+
+const FRESH = { daysAgo: 1, daysLeft: 89 };
+
+async function healthyStaging(): Promise<{ lb: LoadBalancerSnapshot; certificateId: string; frontendName: string }> {
+    const lb = seedStagingLb();
+    const certificateId = await upload(lb, FRESH);
+    const frontend = server.seedFrontend({ lbId: lb.id, name: "4f1c2e3d-aaaa-4bbb-8ccc-123456789abc_tcp_443", inboundPort: 443, certificateIds: [certificateId] });
+    return { lb, certificateId, frontendName: frontend.name };
+}
+
+function kinds(report: StatusReport): string[] {
+    return [...report.problems, ...report.loadBalancers.flatMap((lb) => lb.problems)].map((problem) => problem.kind);
+}
+
+describe("status against the local Scaleway API", () => {
+    it("reports a healthy LB: exit 0, the certificate with its names, days left, renewal date and frontend", async () => {
+        const { lb, certificateId, frontendName } = await healthyStaging();
+
+        const human = await status("--stack", "staging", "--skip-dns");
+        expect(human.err).toBe("");
+        expect(human.code).toBe(0);
+        expect(human.out).toContain(`Load balancer ${STAGING_LB} (fr-par-1/${lb.id})`);
+        expect(human.out).toContain(`Private IPs: staging ${STAGING_IP}`);
+        const certificateRow = human.out.split("\n").find((line) => line.startsWith(`fr-par-1/${certificateId}`));
+        expect(certificateRow).toBeDefined();
+        expect(certificateRow).toContain(STAGING_NAME);
+        expect(certificateRow).toContain("ready");
+        expect(certificateRow).toMatch(/\s88\s/);
+        expect(certificateRow).toContain(`${frontendName} (:443)`);
+        expect(human.out).toContain("Healthy: no problems found.");
+        expect(human.out).toContain("DNS not checked (--skip-dns)");
+
+        const { code, report } = await statusJson("--stack", "staging", "--skip-dns");
+        expect(code).toBe(0);
+        expect(report).toMatchObject({ stack: "staging", environment: "staging", loadBalancerName: STAGING_LB, healthy: true, dnsChecked: false, problems: [] });
+        expect(report.loadBalancers).toHaveLength(1);
+        const [certificate] = report.loadBalancers[0].certificates;
+        expect(certificate).toMatchObject({ id: `fr-par-1/${certificateId}`, status: "ready", names: [STAGING_NAME], daysLeft: 88, usedBy: [`${frontendName} (:443)`] });
+        // Staging renews 30 days before expiry (renewalMinDaysRemaining), earlier than the 1/3 rule (also 30 days for 90).
+        const dueInDays = (Date.parse(certificate.renewalDueAt ?? "") - Date.now()) / DAY_MS;
+        expect(dueInDays).toBeGreaterThan(58.9);
+        expect(dueInDays).toBeLessThan(59.1);
+        expect(report.loadBalancers[0].privateIps).toEqual({ staging: STAGING_IP });
+    });
+
+    it("reports a missing LB (exit 1)", async () => {
+        server.seedLoadBalancer({ name: `${STAGING_LB}-old`, privateNetworks: [] });
+        const run = await status("--stack", "staging", "--skip-dns");
+        expect(run.code).toBe(1);
+        expect(run.out).toContain(`[load-balancer-missing] no load balancer named ${STAGING_LB} in fr-par-1`);
+        const { code, report } = await statusJson("--stack", "staging", "--skip-dns");
+        expect(code).toBe(1);
+        expect(kinds(report)).toEqual(["load-balancer-missing"]);
+        expect(report.loadBalancers).toEqual([]);
+    });
+
+    it("reports an expired certificate still on the LB", async () => {
+        const lb = seedStagingLb();
+        const expired = await upload(lb, { daysAgo: 91, daysLeft: -1 }, "expired cert");
+        server.seedFrontend({ lbId: lb.id, name: "frontend-443", inboundPort: 443, certificateIds: [expired] });
+        const run = await status("--stack", "staging", "--skip-dns");
+        expect(run.code).toBe(1);
+        expect(run.out).toMatch(/\[certificate-expired\] certificate expired cert expired on \d{4}-\d\d-\d\d \d\d:\d\dZ and is still on the LB/);
+        const { report } = await statusJson("--stack", "staging", "--skip-dns");
+        expect(kinds(report)).toEqual(["certificate-expired"]);
+        expect(report.loadBalancers[0].certificates[0].daysLeft).toBe(-1);
+    });
+
+    it("reports a certificate in status error", async () => {
+        const { lb } = await healthyStaging();
+        server.failCertificateUploads("certificate chain is incomplete");
+        const failed = await upload(lb, FRESH, "broken cert");
+        const run = await status("--stack", "staging", "--skip-dns");
+        expect(run.code).toBe(1);
+        expect(run.out).toContain("[certificate-error] certificate broken cert is in status error (certificate chain is incomplete) and still on the LB");
+        const { report } = await statusJson("--stack", "staging", "--skip-dns");
+        expect(kinds(report)).toEqual(["certificate-error"]);
+        expect(report.loadBalancers[0].problems[0].subject).toBe(`fr-par-1/${failed}`);
+    });
+
+    it("reports a frontend carrying several certificates", async () => {
+        const lb = seedStagingLb();
+        const first = await upload(lb, FRESH, "first");
+        const second = await upload(lb, FRESH, "second");
+        server.seedFrontend({ lbId: lb.id, name: "frontend-443", inboundPort: 443, certificateIds: [first, second] });
+        const run = await status("--stack", "staging", "--skip-dns");
+        expect(run.code).toBe(1);
+        expect(run.out).toContain(`[frontend-several-certificates] frontend frontend-443 (:443) carries 2 certificates (${first}, ${second})`);
+        const { report } = await statusJson("--stack", "staging", "--skip-dns");
+        expect(kinds(report)).toEqual(["frontend-several-certificates"]);
+    });
+
+    it("reports a left-over certificate no frontend uses", async () => {
+        const { lb } = await healthyStaging();
+        const leftOver = await upload(lb, FRESH, "left-over");
+        const run = await status("--stack", "staging", "--skip-dns");
+        expect(run.code).toBe(1);
+        expect(run.out).toContain("[certificate-unused] certificate left-over is used by no frontend");
+        expect(run.out.split("\n").find((line) => line.startsWith(`fr-par-1/${leftOver}`))).toMatch(/none$/);
+        const { report } = await statusJson("--stack", "staging", "--skip-dns");
+        expect(kinds(report)).toEqual(["certificate-unused"]);
+        expect(report.loadBalancers[0].problems[0].subject).toBe(`fr-par-1/${leftOver}`);
+    });
+
+    it("reports an overdue renewal of the bound certificate", async () => {
+        const lb = seedStagingLb();
+        // 90-day certificate with 25 days left: past both the 30-day floor and the 1/3 rule.
+        const old = await upload(lb, { daysAgo: 65, daysLeft: 25 }, "old cert");
+        server.seedFrontend({ lbId: lb.id, name: "frontend-443", inboundPort: 443, certificateIds: [old] });
+        const run = await status("--stack", "staging", "--skip-dns");
+        expect(run.code).toBe(1);
+        expect(run.out).toMatch(/\[renewal-overdue\] certificate old cert on frontend-443 \(:443\) was due for renewal on \S+ \S+ \(2[45] days left\): run pulumi up/);
+        const { report } = await statusJson("--stack", "staging", "--skip-dns");
+        expect(kinds(report)).toEqual(["renewal-overdue"]);
+    });
+
+    it("reports a TLS frontend without a certificate, and a TLS port with no frontend at all", async () => {
+        const lb = seedStagingLb();
+        server.seedFrontend({ lbId: lb.id, name: "frontend-443", inboundPort: 443 });
+        const run = await status("--stack", "staging", "--skip-dns");
+        expect(run.code).toBe(1);
+        expect(run.out).toContain("[tls-frontend-without-certificate] TLS frontend frontend-443 (:443) has no certificate");
+
+        const bare = await startScalewayServer();
+        try {
+            bare.seedLoadBalancer({ name: STAGING_LB, privateNetworks: [{ id: STAGING_NETWORK, ip: STAGING_IP }] });
+            let out = "";
+            const code = await runStatus(["--stack", "staging", "--skip-dns", "--json"], { env: bare.env, retry: FAST_RETRY, out: (text) => (out += text), err: () => undefined });
+            expect(code).toBe(1);
+            expect(kinds(JSON.parse(out) as StatusReport)).toEqual(["tls-frontend-missing"]);
+        } finally {
+            await bare.stop();
+        }
+    });
+
+    it("reports an LB not attached to the environment's private network", async () => {
+        const lb = seedStagingLb({ attached: false });
+        const certificateId = await upload(lb, FRESH);
+        server.seedFrontend({ lbId: lb.id, name: "frontend-443", inboundPort: 443, certificateIds: [certificateId] });
+        const { code, report } = await statusJson("--stack", "staging", "--skip-dns");
+        expect(code).toBe(1);
+        expect(kinds(report)).toEqual(["private-ip-missing"]);
+        expect(report.loadBalancers[0].problems[0].message).toContain(STAGING_NETWORK);
+    });
+
+    it("retries a 429 from the LB API and still answers", async () => {
+        await healthyStaging();
+        server.failNext({ method: "GET", pathPattern: /\/lbs$/, status: 429, retryAfterSeconds: 0 });
+        const run = await status("--stack", "staging", "--skip-dns");
+        expect(run.code).toBe(0);
+        expect(server.callCount("GET", /\/lbs$/)).toBe(2);
+    });
+});
+
+describe("status usage and credential errors (exit 2)", () => {
+    it("names the environment variables when the Scaleway keys are missing", async () => {
+        let err = "";
+        const code = await runStatus(["--stack", "staging", "--skip-dns"], { env: {}, out: () => undefined, err: (text) => (err += text) });
+        expect(code).toBe(2);
+        expect(err).toContain("SCW_ACCESS_KEY and SCW_SECRET_KEY");
+    });
+
+    it("asks for the Cloudflare token unless --skip-dns", async () => {
+        const run = await status("--stack", "staging");
+        expect(run.code).toBe(2);
+        expect(run.err).toContain("CLOUDFLARE_API_TOKEN");
+    });
+
+    it("refuses a missing --stack, an unknown flag and an unknown stack", async () => {
+        expect((await status()).code).toBe(2);
+        expect((await status()).err).toContain("--stack is required");
+        expect((await status("--stack", "staging", "--verbose")).err).toContain("unknown argument --verbose");
+        const unknown = await status("--stack", "qa", "--skip-dns");
+        expect(unknown.code).toBe(2);
+        expect(unknown.err).toContain("no stack file Pulumi.qa.yaml; stacks in this project: prod, staging");
+    });
+
+    it("reports refused credentials as exit 2 with a JSON error document", async () => {
+        let out = "";
+        const code = await runStatus(["--stack", "staging", "--skip-dns", "--json"], {
+            env: { ...server.env, SCW_SECRET_KEY: "6ba7b810-9dad-11d1-80b4-00c04fd430c8" },
+            retry: FAST_RETRY,
+            out: (text) => (out += text),
+            err: () => undefined,
+        });
+        expect(code).toBe(2);
+        expect((JSON.parse(out) as { error: string }).error).toMatch(/^the check could not run: the Scaleway API refused the credentials in SCW_ACCESS_KEY \/ SCW_SECRET_KEY \(denied authentication/);
+    });
+});
+
+describe("status as a real command", () => {
+    const run = promisify(execFile);
+    const command = (args: string[], env: Record<string, string>) =>
+        run(process.execPath, ["-r", "ts-node/register/transpile-only", join(projectRoot, "scripts", "status.ts"), ...args], {
+            cwd: projectRoot,
+            env: { PATH: process.env.PATH ?? "", ...env },
+        }).then(
+            ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+            (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+        );
+
+    it("exits 0 when healthy, 1 on a problem and 2 without credentials", async () => {
+        const { lb } = await healthyStaging();
+        const healthy = await command(["--stack", "staging", "--skip-dns", "--json"], server.env);
+        expect(healthy.stderr).toBe("");
+        expect(healthy.code).toBe(0);
+        expect((JSON.parse(healthy.stdout) as StatusReport).healthy).toBe(true);
+
+        await upload(lb, FRESH, "left-over");
+        const problem = await command(["--stack", "staging", "--skip-dns"], server.env);
+        expect(problem.code).toBe(1);
+        expect(problem.stdout).toContain("[certificate-unused]");
+
+        const noCredentials = await command(["--stack", "staging", "--skip-dns"], {});
+        expect(noCredentials.code).toBe(2);
+        expect(noCredentials.stderr).toContain("SCW_ACCESS_KEY and SCW_SECRET_KEY");
+    });
+});
