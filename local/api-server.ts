@@ -30,7 +30,17 @@ export interface Route {
     method: string;
     /** Anchored regex on the path; named groups become `params`. */
     pattern: RegExp;
-    handle(request: ApiRequest): ApiResponse;
+    /** May be async, e.g. to mirror a change elsewhere before answering. */
+    handle(request: ApiRequest): ApiResponse | Promise<ApiResponse>;
+}
+
+/** Lookups return the record or the error response; records must not have a `status` field. */
+export function isApiResponse<T extends object>(value: T | ApiResponse): value is ApiResponse {
+    return "status" in value;
+}
+
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 export interface RecordedCall {
@@ -121,7 +131,7 @@ function respond(response: http.ServerResponse, answer: ApiResponse): void {
     response.end(answer.body === undefined ? undefined : JSON.stringify(answer.body));
 }
 
-function answer(hooks: ApiServerHooks, request: ApiRequest, rawBody: string): ApiResponse {
+async function answer(hooks: ApiServerHooks, request: ApiRequest, rawBody: string): Promise<ApiResponse> {
     const intercepted = hooks.intercept(request);
     if (intercepted) return intercepted;
     if (rawBody.trim() !== "") {
@@ -132,7 +142,7 @@ function answer(hooks: ApiServerHooks, request: ApiRequest, rawBody: string): Ap
         }
     }
     const matched = route(hooks.routes, request);
-    return matched ? matched.handle(request) : hooks.notFound(request);
+    return matched ? await matched.handle(request) : hooks.notFound(request);
 }
 
 export async function startApiServer(hooks: ApiServerHooks): Promise<RunningApiServer> {
@@ -150,7 +160,7 @@ export async function startApiServer(hooks: ApiServerHooks): Promise<RunningApiS
             };
             let result: ApiResponse;
             try {
-                result = answer(hooks, request, await readBody(incoming));
+                result = await answer(hooks, request, await readBody(incoming));
             } catch (error) {
                 // A bug in a fake must be loud, not a hung request.
                 result = { status: 500, body: { message: `local fake API crashed: ${(error as Error).stack ?? String(error)}` } };

@@ -11,6 +11,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import {
     FaultQueue,
+    isApiResponse,
+    isJsonObject,
     startApiServer,
     type ApiRequest,
     type ApiResponse,
@@ -318,15 +320,6 @@ function listResponse<T extends { name: string; createdAt: string }>(items: T[],
     const page = paginate(sorted, query);
     if (!page.ok) return page.error;
     return { status: 200, body: { [key]: page.items.map(render), total_count: page.total } };
-}
-
-/** Lookups return the record or the error response; records never have a `status` field. */
-function isApiResponse<T extends object>(value: T | ApiResponse): value is ApiResponse {
-    return "status" in value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** `timeout_client` is milliseconds on the wire: an integer, or a string of digits. */
@@ -668,7 +661,7 @@ class ScalewayWorld {
 
     /** Validates a create/replace body. On PUT every field is replaced: what is absent resets. */
     frontendFields(lb: LoadBalancerRecord, body: unknown, mode: "create" | "replace", selfId?: string): FrontendFields | ApiResponse {
-        if (!isRecord(body)) return invalidArgument("body", "required", "a JSON object is required");
+        if (!isJsonObject(body)) return invalidArgument("body", "required", "a JSON object is required");
         for (const field of mode === "replace" ? ["name", "inbound_port", "backend_id", "enable_http3"] : ["inbound_port", "backend_id"]) {
             if (body[field] === undefined || body[field] === null) return invalidArgument(field, "required", `${field} is required`);
         }
@@ -739,13 +732,13 @@ class ScalewayWorld {
     createCertificate(zone: string, lbId: string, body: unknown): ApiResponse {
         const lb = this.findLb(zone, lbId);
         if (isApiResponse(lb)) return lb;
-        if (!isRecord(body)) return invalidArgument("body", "required", "a JSON object is required");
+        if (!isJsonObject(body)) return invalidArgument("body", "required", "a JSON object is required");
         if (typeof body.name !== "string" || body.name === "") return invalidArgument("name", "required", "name is required");
         if (body.letsencrypt !== undefined) {
             return invalidArgument("letsencrypt", "constraint", "Let's Encrypt certificates need a public Load Balancer: private Load Balancers accept imported certificates only");
         }
         const custom = body.custom_certificate;
-        if (!isRecord(custom) || typeof custom.certificate_chain !== "string") {
+        if (!isJsonObject(custom) || typeof custom.certificate_chain !== "string") {
             return invalidArgument("custom_certificate.certificate_chain", "required", "certificate_chain is required");
         }
         const parsed = parseCertificateBundle(custom.certificate_chain);
@@ -796,7 +789,7 @@ class ScalewayWorld {
     renameCertificate(zone: string, certificateId: string, body: unknown): ApiResponse {
         const certificate = this.findCertificate(zone, certificateId);
         if (isApiResponse(certificate)) return certificate;
-        if (!isRecord(body)) return invalidArgument("body", "required", "a JSON object is required");
+        if (!isJsonObject(body)) return invalidArgument("body", "required", "a JSON object is required");
         const unexpected = Object.keys(body).find((key) => key !== "name");
         if (unexpected) return invalidArgument(unexpected, "constraint", "only the name of a certificate can be updated");
         if (typeof body.name !== "string" || body.name === "") return invalidArgument("name", "required", "name is required");
@@ -821,7 +814,7 @@ class ScalewayWorld {
     attachPrivateNetwork(zone: string, lbId: string, body: unknown): ApiResponse {
         const lb = this.findLb(zone, lbId);
         if (isApiResponse(lb)) return lb;
-        if (!isRecord(body)) return invalidArgument("body", "required", "a JSON object is required");
+        if (!isJsonObject(body)) return invalidArgument("body", "required", "a JSON object is required");
         const privateNetworkId = body.private_network_id;
         if (typeof privateNetworkId !== "string" || !UUID.test(privateNetworkId)) {
             return invalidArgument("private_network_id", "required", "private_network_id (UUID) is required");
@@ -835,7 +828,7 @@ class ScalewayWorld {
         if (lb.privateNetworks.length >= MAX_PRIVATE_NETWORKS_PER_LB) {
             return invalidArgument("private_network_id", "constraint", `a Load Balancer can be attached to at most ${MAX_PRIVATE_NETWORKS_PER_LB} Private Networks`);
         }
-        const staticAddress = isRecord(body.static_config) && Array.isArray(body.static_config.ip_address) ? body.static_config.ip_address[0] : undefined;
+        const staticAddress = isJsonObject(body.static_config) && Array.isArray(body.static_config.ip_address) ? body.static_config.ip_address[0] : undefined;
         const { ipAddress, prefixLength } = splitAddress(typeof staticAddress === "string" ? staticAddress : this.nextAutoAddress(privateNetworkId));
         const ipamId = Array.isArray(body.ipam_ids) && typeof body.ipam_ids[0] === "string" ? body.ipam_ids[0] : undefined;
         const attachment = this.addAttachment(lb, privateNetworkId, ipAddress, prefixLength, ipamId);
