@@ -248,7 +248,8 @@ export function certificateLifecycle(options: LifecycleOptions, config: ConfigLo
 
         async diff(_id, olds, news) {
             const { isRenewal, ...result } = diffCertificate(olds, news, now());
-            if (isRenewal && olds.ariCertId) {
+            // `replaces` only goes to a CA that offers ARI, which is when the predecessor got an ARI time.
+            if (isRenewal && olds.ariCertId && olds.ariRenewalAt !== undefined) {
                 predecessors().set(predecessorKey(olds), olds.ariCertId);
             }
             return result;

@@ -1,0 +1,301 @@
+/**
+ * The dynamic provider driven the way the engine drives it (check → diff → create → read → update →
+ * delete), against Pebble, the local Cloudflare API and the local Scaleway LB API. The provider
+ * object is the one the component serializes; its methods load the lifecycle from disk.
+ */
+import { createPrivateKey, X509Certificate } from "node:crypto";
+import type * as pulumi from "@pulumi/pulumi";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createCertificateProvider } from "../components/certificate/provider";
+import { createLoadBalancerCertificates, type ScalewayTimings } from "../components/certificate/scaleway";
+import type { CertificateOutputs } from "../components/certificate/types";
+import { type CertificateWorld, type LoadBalancerSeed, startCertificateWorld } from "./certificate-provider-world";
+
+const timings: ScalewayTimings = {
+    retry: { attempts: 4, baseDelayMs: 5, maxDelayMs: 50, retryAfterCapMs: 1_500 },
+    ready: { timeoutMs: 5_000, firstDelayMs: 10, maxDelayMs: 100 },
+    detach: { timeoutMs: 5_000, firstDelayMs: 20, maxDelayMs: 100 },
+};
+
+let world: CertificateWorld;
+let savedEnv: NodeJS.ProcessEnv;
+let clock: () => Date = () => new Date();
+const provider = createCertificateProvider({ now: () => clock(), scalewayTimings: timings });
+const impatient = createCertificateProvider({ scalewayTimings: { ...timings, detach: { timeoutMs: 300, firstDelayMs: 20, maxDelayMs: 50 } } });
+/** Every error message and every stored output, checked for secrets at the end. */
+const seenMessages: string[] = [];
+const seenOutputs: CertificateOutputs[] = [];
+
+beforeAll(async () => {
+    world = await startCertificateWorld();
+    savedEnv = { ...process.env };
+    Object.assign(process.env, world.env);
+}, 60_000);
+
+afterAll(async () => {
+    process.env = savedEnv;
+    await world?.stop();
+});
+
+function required<T>(method: T | undefined): T {
+    if (!method) {
+        throw new Error("the provider lacks a method the engine calls");
+    }
+    return method;
+}
+
+async function checked(raw: Record<string, unknown>, olds: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    const result: pulumi.dynamic.CheckResult = await required(provider.check)(olds, raw);
+    expect(result.failures ?? []).toEqual([]);
+    return result.inputs;
+}
+
+async function create(raw: Record<string, unknown>, using: pulumi.dynamic.ResourceProvider = provider): Promise<CertificateOutputs> {
+    const result = await using.create(await checked(raw));
+    const outs = result.outs as CertificateOutputs;
+    expect(result.id).toBe(outs.certificateId);
+    seenOutputs.push(outs);
+    return outs;
+}
+
+async function diff(olds: CertificateOutputs, raw: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
+    return required(provider.diff)(olds.certificateId, olds, await checked(raw, olds as unknown as Record<string, unknown>));
+}
+
+async function failure(work: Promise<unknown>): Promise<string> {
+    try {
+        await work;
+    } catch (error) {
+        const message = (error as Error).message;
+        seenMessages.push(message);
+        return message;
+    }
+    throw new Error("expected a failure");
+}
+
+function uuidOf(certificateId: string): string {
+    return certificateId.split("/")[1];
+}
+
+function leafOf(outs: CertificateOutputs): X509Certificate {
+    return new X509Certificate(outs.certificatePem);
+}
+
+describe("issuing", () => {
+    it("issues for one name, uploads it for the annotation, and a second pass changes nothing", async () => {
+        const lb = world.seedLoadBalancer("915d146e-fef6-4873-92f9-58cbea07ac4e_tcp_443");
+        const raw = world.inputs(lb, { domains: ["Admin.Example.com"] });
+        const outs = await create(raw);
+
+        expect(outs.certificateId).toMatch(/^fr-par-1\/[0-9a-f-]{36}$/);
+        expect(outs.certificateUuid).toBe(uuidOf(outs.certificateId));
+        expect(world.certificatesOn(lb)).toEqual([outs.certificateId]);
+        expect(world.frontendCertificates(lb)).toEqual([]);
+        expect(outs.bindingStatus).toBe("annotation-pending");
+        expect(world.txtRecords()).toEqual([]);
+
+        const leaf = leafOf(outs);
+        expect(leaf.subjectAltName).toBe("DNS:admin.example.com");
+        expect(outs.domains).toEqual(["admin.example.com"]);
+        expect(outs.fingerprint).toBe(leaf.fingerprint256.toLowerCase());
+        expect(outs.serialNumber).toBe(leaf.serialNumber.toLowerCase().replace(/^0+/, ""));
+        expect(outs.notAfter).toBe(new Date(leaf.validTo).toISOString());
+        expect(leaf.checkPrivateKey(createPrivateKey(outs.privateKeyPem))).toBe(true);
+        const lifetime = Date.parse(outs.notAfter) - Date.parse(outs.notBefore);
+        expect(Date.parse(outs.renewalDueAt)).toBe(Date.parse(outs.notBefore) + Math.round((2 / 3) * lifetime));
+
+        const [uploaded] = world.scaleway.state.certificates(lb.lbUuid);
+        expect(uploaded.name).toMatch(/^admin\.example\.com exp \d{4}-\d{2}-\d{2} [0-9a-f]{1,8}$/);
+
+        expect(await diff(outs, raw)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+        const refreshed = await required(provider.read)(outs.certificateId, outs);
+        expect(refreshed).toEqual({ id: outs.certificateId, props: outs });
+
+        // The CCM binds it once the Service annotation names it; refresh sees that.
+        world.scaleway.simulateCcmReconcile(lb.frontendId, [outs.certificateUuid]);
+        const bound = await required(provider.read)(outs.certificateId, outs);
+        expect(bound.props?.bindingStatus).toBe("bound");
+
+        world.scaleway.simulateCcmReconcile(lb.frontendId, []);
+        await required(provider.delete)(outs.certificateId, outs);
+        expect(world.certificatesOn(lb)).toEqual([]);
+    });
+
+    it("issues for several names in two zones and binds it to its own frontend in frontend mode", async () => {
+        const lb = world.seedLoadBalancer();
+        const domains = ["admin.example.com", "admin.example.org", "api.admin.example.org"];
+        const outs = await create(world.inputs(lb, { domains, binding: { mode: "frontend" }, keyType: "rsa-2048" }));
+        expect(outs.bindingStatus).toBe("bound");
+        expect(world.frontendCertificates(lb)).toEqual([outs.certificateId]);
+        expect(leafOf(outs).subjectAltName?.split(", ").sort()).toEqual(domains.map((name) => `DNS:${name}`).sort());
+        expect(leafOf(outs).publicKey.asymmetricKeyType).toBe("rsa");
+        expect(world.txtRecords()).toEqual([]);
+        expect((await diff(outs, world.inputs(lb, { domains, binding: { mode: "frontend" }, keyType: "rsa-2048" }))).changes).toBe(false);
+    });
+
+    it("rejects bad inputs in check, before anything is ordered", async () => {
+        const lb = world.seedLoadBalancer();
+        const result = await required(provider.check)({}, world.inputs(lb, { domains: ["admin.example.net"], loadBalancerId: lb.lbUuid }));
+        expect(result.failures?.map((f) => f.property)).toEqual(["domains[0]", "loadBalancerId"]);
+    });
+});
+
+describe("renewal", () => {
+    it("replaces at 2/3 of the lifetime; the successor is bound before the predecessor goes (frontend mode)", async () => {
+        const lb = world.seedLoadBalancer();
+        const raw = world.inputs(lb, { binding: { mode: "frontend" } });
+        const first = await create(raw);
+        const lifetime = Date.parse(first.notAfter) - Date.parse(first.notBefore);
+        try {
+            clock = () => new Date(Date.parse(first.notBefore) + 0.6 * lifetime);
+            expect((await diff(first, raw)).changes).toBe(false);
+            clock = () => new Date(Date.parse(first.notBefore) + 0.7 * lifetime);
+            expect(await diff(first, raw)).toEqual({ changes: true, replaces: ["renewalDueAt"], deleteBeforeReplace: false });
+        } finally {
+            clock = () => new Date();
+        }
+
+        const second = await create(raw);
+        expect(world.frontendCertificates(lb)).toEqual([second.certificateId]);
+        expect(world.certificatesOn(lb).sort()).toEqual([first.certificateId, second.certificateId].sort());
+        await required(provider.delete)(first.certificateId, first);
+        expect(world.certificatesOn(lb)).toEqual([second.certificateId]);
+        expect(world.frontendCertificates(lb)).toEqual([second.certificateId]);
+        expect(second.serialNumber).not.toBe(first.serialNumber);
+    });
+
+    it("in annotation mode, deletes the predecessor once the CCM moved the frontend to the successor", async () => {
+        const lb = world.seedLoadBalancer("915d146e-fef6-4873-92f9-58cbea07ac4e_tcp_443");
+        const raw = world.inputs(lb);
+        const first = await create(raw);
+        world.scaleway.simulateCcmReconcile(lb.frontendId, [first.certificateUuid]);
+
+        const second = await create(raw);
+        expect(second.bindingStatus).toBe("annotation-pending");
+        const deletesBefore = world.scaleway.callCount("DELETE", /\/certificates\//);
+        const deleting = required(provider.delete)(first.certificateId, first);
+        await expect.poll(() => world.scaleway.callCount("DELETE", /\/certificates\//), { timeout: 5_000, interval: 10 }).toBeGreaterThan(deletesBefore);
+        expect(world.certificatesOn(lb)).toContain(first.certificateId);
+        world.scaleway.simulateCcmReconcile(lb.frontendId, [second.certificateUuid]);
+        await deleting;
+        expect(world.certificatesOn(lb)).toEqual([second.certificateId]);
+        expect(world.frontendCertificates(lb)).toEqual([second.certificateId]);
+    });
+
+    it("fails the delete with what to do when the CCM never moves off the predecessor", async () => {
+        const lb = world.seedLoadBalancer("915d146e-fef6-4873-92f9-58cbea07ac4e_tcp_443");
+        const outs = await create(world.inputs(lb), impatient);
+        world.scaleway.simulateCcmReconcile(lb.frontendId, [outs.certificateUuid]);
+        const message = await failure(required(impatient.delete)(outs.certificateId, outs));
+        expect(message).toContain(`LB certificate ${outs.certificateId} is still used by a frontend after 0.3 s, so it was not deleted.`);
+        expect(message).toContain("run `pulumi up` again to retry the delete");
+        expect(world.certificatesOn(lb)).toEqual([outs.certificateId]);
+    });
+});
+
+describe("drift", () => {
+    it("reports a certificate deleted behind its back as gone", async () => {
+        const lb = world.seedLoadBalancer();
+        const outs = await create(world.inputs(lb));
+        const direct = createLoadBalancerCertificates({
+            credentials: { accessKey: world.env.SCW_ACCESS_KEY, secretKey: world.env.SCW_SECRET_KEY, apiUrl: world.env.SCW_API_URL },
+        });
+        await direct.deleteCertificate(outs.certificateId);
+        expect(await required(provider.read)(outs.certificateId, outs)).toEqual({ id: "" });
+    });
+
+    it("sees an unbound frontend in frontend mode, and the next up rebinds it without re-issuing", async () => {
+        const lb = world.seedLoadBalancer();
+        const raw = world.inputs(lb, { binding: { mode: "frontend" } });
+        const outs = await create(raw);
+        world.scaleway.simulateCcmReconcile(lb.frontendId, []);
+
+        const refreshed = await required(provider.read)(outs.certificateId, outs);
+        const drifted = refreshed.props as CertificateOutputs;
+        expect(drifted).toMatchObject({ bindingStatus: "unbound", drift: "frontend-unbound" });
+
+        const news = await checked(raw, drifted as unknown as Record<string, unknown>);
+        expect(await required(provider.diff)(outs.certificateId, drifted, news)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+        const updated = (await required(provider.update)(outs.certificateId, drifted, news)).outs as CertificateOutputs;
+        expect(updated.bindingStatus).toBe("bound");
+        expect(updated.drift).toBeUndefined();
+        expect(updated.serialNumber).toBe(outs.serialNumber);
+        expect(world.frontendCertificates(lb)).toEqual([outs.certificateId]);
+        expect(await diff(updated, raw)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    });
+
+    it("updates a renewal policy in place and recomputes when it falls due", async () => {
+        const lb = world.seedLoadBalancer();
+        const outs = await create(world.inputs(lb));
+        const raw = world.inputs(lb, { renewal: { remainingFraction: 0.5 } });
+        expect(await diff(outs, raw)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+        const updated = (await required(provider.update)(outs.certificateId, outs, await checked(raw, outs as unknown as Record<string, unknown>)))
+            .outs as CertificateOutputs;
+        const lifetime = Date.parse(outs.notAfter) - Date.parse(outs.notBefore);
+        expect(Date.parse(updated.renewalDueAt)).toBe(Date.parse(outs.notBefore) + Math.round(0.5 * lifetime));
+        expect(updated.certificateId).toBe(outs.certificateId);
+        expect(world.certificatesOn(lb)).toEqual([outs.certificateId]);
+    });
+});
+
+describe("failures leave no TXT record and no certificate behind", () => {
+    it("an upload the LB marks as error", async () => {
+        const lb = world.seedLoadBalancer();
+        world.scaleway.failCertificateUploads("certificate chain is not trusted");
+        const message = await failure(create(world.inputs(lb)));
+        expect(message).toMatch(/^The load balancer rejected certificate admin\.example\.com exp .+ \(status error: certificate chain is not trusted\); it was deleted\.$/);
+        expect(world.certificatesOn(lb)).toEqual([]);
+        expect(world.txtRecords()).toEqual([]);
+    });
+
+    it("a frontend that cannot be bound", async () => {
+        const lb = world.seedLoadBalancer();
+        const message = await failure(create(world.inputs(lb, { binding: { mode: "frontend", frontendPort: 8443 } })));
+        expect(message).toBe(`LB ${lb.lbId} has no frontend on port 8443: create it first, or bind through the Service annotation (binding mode "annotation").`);
+        expect(world.certificatesOn(lb)).toEqual([]);
+        expect(world.txtRecords()).toEqual([]);
+    });
+
+    it("a burst of Scaleway 5xx within the retry bound, then one beyond it", async () => {
+        const lb = world.seedLoadBalancer();
+        world.scaleway.failNext({ method: "POST", pathPattern: "/certificates", status: 503, times: timings.retry.attempts - 1 });
+        const outs = await create(world.inputs(lb));
+        expect(world.certificatesOn(lb)).toEqual([outs.certificateId]);
+
+        const other = world.seedLoadBalancer();
+        world.scaleway.failNext({ method: "POST", pathPattern: "/certificates", status: 503, times: timings.retry.attempts });
+        const message = await failure(create(world.inputs(other)));
+        expect(message).toBe("http error 503: injected 503 unknown_error");
+        expect(world.certificatesOn(other)).toEqual([]);
+        expect(world.txtRecords()).toEqual([]);
+    });
+
+    it("a 429 with Retry-After while waiting for the upload", async () => {
+        const lb = world.seedLoadBalancer();
+        world.scaleway.failNext({ method: "GET", pathPattern: /\/certificates\/[0-9a-f-]{36}$/, status: 429, retryAfterSeconds: 1 });
+        const outs = await create(world.inputs(lb));
+        expect(world.certificatesOn(lb)).toEqual([outs.certificateId]);
+        expect(world.txtRecords()).toEqual([]);
+    });
+});
+
+describe("secrets", () => {
+    it("appear in no error message, no output other than the secret ones, and no LB certificate name", () => {
+        expect(seenOutputs.length).toBeGreaterThan(5);
+        expect(seenMessages.length).toBeGreaterThan(3);
+        const keyBody = (pem: string) => pem.split("\n").slice(1, 3).join("");
+        const secrets = [
+            world.env.SCW_SECRET_KEY,
+            world.env.CLOUDFLARE_API_TOKEN,
+            keyBody(world.accountKeyPem),
+            ...seenOutputs.map((outs) => keyBody(outs.privateKeyPem)),
+        ];
+        const names = world.scaleway.state.loadBalancers().flatMap((lb) => world.scaleway.state.certificates(lb.id).map((c) => c.name));
+        const publicOutputs = seenOutputs.map(({ privateKeyPem: _key, accountKeyPem: _account, ...rest }) => JSON.stringify(rest));
+        for (const text of [...seenMessages, ...names, ...publicOutputs]) {
+            for (const secret of secrets) {
+                expect(text.includes(secret), `a secret leaked into: ${text.slice(0, 120)}`).toBe(false);
+            }
+        }
+    });
+});
