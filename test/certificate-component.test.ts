@@ -157,21 +157,20 @@ describe("AcmeCertificate", () => {
             loadBalancerId: "fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338",
             email: "ops@example.com",
         });
-        const outputs = await valueOf(
-            pulumi.all({
-                certificateId: certificate.certificateId,
-                certificateUuid: certificate.certificateUuid,
-                fingerprint: certificate.fingerprint,
-                serialNumber: certificate.serialNumber,
-                notBefore: certificate.notBefore,
-                notAfter: certificate.notAfter,
-                certificatePem: certificate.certificatePem,
-                privateKeyPem: certificate.privateKeyPem,
-                domains: certificate.domains,
-                renewalDueAt: certificate.renewalDueAt,
-                bindingStatus: certificate.bindingStatus,
-            }),
-        );
+        const wired: Record<string, pulumi.Output<unknown>> = {
+            certificateId: certificate.certificateId,
+            certificateUuid: certificate.certificateUuid,
+            fingerprint: certificate.fingerprint,
+            serialNumber: certificate.serialNumber,
+            notBefore: certificate.notBefore,
+            notAfter: certificate.notAfter,
+            certificatePem: certificate.certificatePem,
+            privateKeyPem: certificate.privateKeyPem,
+            domains: certificate.domains,
+            renewalDueAt: certificate.renewalDueAt,
+            bindingStatus: certificate.bindingStatus,
+        };
+        const outputs = await valueOf(pulumi.all(wired));
         expect(outputs).toEqual({
             certificateId: "fr-par-1/6c0e6d5e-8d0b-4bb4-9f59-0d5f3a0c9a11",
             certificateUuid: "6c0e6d5e-8d0b-4bb4-9f59-0d5f3a0c9a11",
