@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCertificateProvider } from "../components/certificate/provider";
 import { createLoadBalancerCertificates, type ScalewayTimings } from "../components/certificate/scaleway";
 import type { CertificateOutputs } from "../components/certificate/types";
-import { type CertificateWorld, type LoadBalancerSeed, startCertificateWorld } from "./certificate-provider-world";
+import { type CertificateWorld, startCertificateWorld } from "./certificate-provider-world";
 
 const timings: ScalewayTimings = {
     retry: { attempts: 4, baseDelayMs: 5, maxDelayMs: 50, retryAfterCapMs: 1_500 },
