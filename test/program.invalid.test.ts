@@ -3,7 +3,7 @@ import { installMocks } from "./support/pulumiMocks";
 import { pulumiConfigOf } from "./support/program";
 
 it("fails before declaring anything when the stack config is invalid, naming every bad key", async () => {
-    const config = { ...pulumiConfigOf("prod"), "scw-private-lb:dnsTtl": "30", "scw-private-lb:zone": "paris" };
+    const config: Record<string, string> = { ...pulumiConfigOf("prod"), "scw-private-lb:dnsTtl": "30", "scw-private-lb:zone": "paris" };
     delete config["scw-private-lb:acmeEmail"];
     const world = await installMocks({ stack: "prod", config });
     await expect(import("../index")).rejects.toThrow(
