@@ -1,0 +1,43 @@
+import * as net from "node:net";
+import * as pulumi from "@pulumi/pulumi";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { MockWorld } from "./support/pulumiMocks";
+import { Program, runProgram } from "./support/program";
+
+// A pull-request preview runs with read-only credentials: the program itself must open no
+// connection and create nothing; only the engine's providers answer read-only lookups.
+// Every TCP and TLS client (http, https, the SDKs' fetch) connects through net.Socket.
+const connections = vi.spyOn(net.Socket.prototype, "connect");
+
+let world: MockWorld;
+let program: Program;
+
+beforeAll(async () => {
+    ({ world, program } = await runProgram("prod", { preview: true }));
+});
+
+afterAll(() => {
+    vi.restoreAllMocks();
+});
+
+describe("pulumi preview -s prod", () => {
+    it("opens no network connection from the program", () => {
+        expect(connections).not.toHaveBeenCalled();
+    });
+
+    it("declares the full graph with unknown ids instead of creating anything", async () => {
+        expect(world.byType("scaleway:loadbalancers/loadBalancer:LoadBalancer")).toHaveLength(1);
+        expect(world.byType("kubernetes:core/v1:Service")).toHaveLength(2);
+        expect(world.byType("cloudflare:index/dnsRecord:DnsRecord")).toHaveLength(4);
+        expect(await pulumi.output(program.loadBalancerId).isKnown).toBe(false);
+    });
+
+    it("only makes read-only lookups, and none that needs a resource that does not exist yet", () => {
+        const tokens = new Set(world.invokes.map((invoke) => invoke.token));
+        for (const token of tokens) {
+            expect(["scaleway:network/getPrivateNetwork:getPrivateNetwork", "cloudflare:index/getZone:getZone"]).toContain(token);
+        }
+        // IPAM is asked only once the LB exists: not during the preview of a new stack.
+        expect(tokens.has("scaleway:ipam/getIp:getIp")).toBe(false);
+    });
+});
