@@ -6,8 +6,10 @@ import { Program, runProgram } from "./support/program";
 
 // A pull-request preview runs with read-only credentials: the program itself must open no
 // connection and create nothing; only the engine's providers answer read-only lookups.
-// Every TCP and TLS client (http, https, the SDKs' fetch) connects through net.Socket.
+// node:http/https clients (axios, acme-client) connect through net.Socket; the Scaleway and
+// Cloudflare SDKs use the global fetch, whose bundled undici does not.
 const connections = vi.spyOn(net.Socket.prototype, "connect");
+const fetches = vi.spyOn(globalThis, "fetch");
 
 let world: MockWorld;
 let program: Program;
@@ -23,6 +25,7 @@ afterAll(() => {
 describe("pulumi preview -s prod", () => {
     it("opens no network connection from the program", () => {
         expect(connections).not.toHaveBeenCalled();
+        expect(fetches).not.toHaveBeenCalled();
     });
 
     it("declares the full graph with unknown ids instead of creating anything", async () => {
