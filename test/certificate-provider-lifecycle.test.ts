@@ -131,6 +131,11 @@ describe("issuing", () => {
         expect(leafOf(outs).publicKey.asymmetricKeyType).toBe("rsa");
         expect(world.txtRecords()).toEqual([]);
         expect((await diff(outs, world.inputs(lb, { domains, binding: { mode: "frontend" }, keyType: "rsa-2048" }))).changes).toBe(false);
+
+        // Removing the resource takes the certificate off the frontend it bound, then off the LB.
+        await required(provider.delete)(outs.certificateId, outs);
+        expect(world.frontendCertificates(lb)).toEqual([]);
+        expect(world.certificatesOn(lb)).toEqual([]);
     });
 
     it("rejects bad inputs in check, before anything is ordered", async () => {

@@ -75,6 +75,22 @@ describe("upload, wait, bind", () => {
         expect((await lb.getCertificateStatus(id))?.status).toBe("ready");
     });
 
+    it("unbinds only a certificate the frontend still carries, keeping the frontend's other fields", async () => {
+        const first = await lb.uploadCertificate(lbId, "first", bundle);
+        const successor = await lb.uploadCertificate(lbId, "successor", otherBundle);
+        await lb.bindFrontend(lbId, 443, first);
+        await lb.unbindFrontend(lbId, 443, first);
+        const [after] = server.state.frontends(frontend.lbId);
+        expect(after).toMatchObject({ name: "admin-https", inboundPort: 443, timeoutClientMs: 600_000, enableHttp3: true, certificateIds: [] });
+
+        await lb.bindFrontend(lbId, 443, successor);
+        const updates = server.callCount("PUT", /\/frontends\//);
+        await lb.unbindFrontend(lbId, 443, first);
+        await lb.unbindFrontend(lbId, 9443, first);
+        expect(server.callCount("PUT", /\/frontends\//)).toBe(updates);
+        expect(server.state.frontends(frontend.lbId)[0].certificateIds).toEqual([successor.split("/")[1]]);
+    });
+
     it("refuses to bind a frontend the CCM owns, and one on a port without a frontend", async () => {
         const id = await lb.uploadCertificate(lbId, "ccm", bundle);
         server.seedFrontend({ lbId: lbId.split("/")[1], name: "915d146e-fef6-4873-92f9-58cbea07ac4e_tcp_8443", inboundPort: 8443 });

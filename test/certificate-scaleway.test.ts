@@ -134,7 +134,7 @@ describe("frontendUpdateRequest", () => {
                 connectionRateLimit: 50,
                 enableAccessLogs: true,
             },
-            "0f7c1c3e-1111-4222-8333-944455556666",
+            ["0f7c1c3e-1111-4222-8333-944455556666"],
         );
         expect(request).toEqual({
             zone: "fr-par-1",
@@ -152,7 +152,7 @@ describe("frontendUpdateRequest", () => {
 
     it("refuses a frontend without a backend", () => {
         expect(() =>
-            frontendUpdateRequest("fr-par-1", { id: "f", name: "n", inboundPort: 443, certificateIds: [], enableHttp3: false, enableAccessLogs: false }, "c"),
+            frontendUpdateRequest("fr-par-1", { id: "f", name: "n", inboundPort: 443, certificateIds: [], enableHttp3: false, enableAccessLogs: false }, ["c"]),
         ).toThrow("frontend n (f) has no backend: the API cannot update it");
     });
 });

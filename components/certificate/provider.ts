@@ -358,7 +358,12 @@ export function certificateLifecycle(options: LifecycleOptions, config: ConfigLo
 
         async delete(id, props) {
             await guarded(() => [props.accountKeyPem, props.privateKeyPem], async () => {
-                await loadBalancer().deleteCertificate(id);
+                const lb = loadBalancer();
+                if (props.binding.mode === "frontend") {
+                    // We bound it, so we unbind it; after a renewal the frontend already serves the successor.
+                    await lb.unbindFrontend(props.loadBalancerId, props.binding.frontendPort, id);
+                }
+                await lb.deleteCertificate(id);
                 if (props.revokeOnDelete) {
                     await revokeCertificate({
                         directoryUrl: props.acmeDirectoryUrl,

@@ -65,7 +65,10 @@ export interface LoadBalancerCertificates {
     waitForReady(certificateId: string): Promise<LbCertificateState>;
     getCertificateStatus(certificateId: string): Promise<LbCertificateState | undefined>;
     deleteCertificate(certificateId: string): Promise<void>;
+    /** Frontend mode: the frontend on `port` serves this certificate only. */
     bindFrontend(lbId: string, port: number, certificateId: string): Promise<void>;
+    /** Frontend mode: takes the certificate off the frontend on `port`, if it is there. */
+    unbindFrontend(lbId: string, port: number, certificateId: string): Promise<void>;
     frontendCarries(lbId: string, port: number, certificateId: string): Promise<boolean>;
     /** Inbound ports of the LB's frontends that carry the certificate (whoever bound it: us or the CCM). */
     frontendPortsCarrying(lbId: string, certificateId: string): Promise<number[]>;
@@ -149,7 +152,7 @@ export type FrontendSettings = Pick<
 > & { backend?: Pick<Lbv1.Backend, "id"> };
 
 /** PUT frontend replaces the whole frontend: send back every field it has, with only the certificates changed. */
-export function frontendUpdateRequest(zone: Zone, frontend: FrontendSettings, certificateUuid: string): UpdateFrontendRequest {
+export function frontendUpdateRequest(zone: Zone, frontend: FrontendSettings, certificateUuids: string[]): UpdateFrontendRequest {
     if (!frontend.backend?.id) {
         throw new Error(`frontend ${frontend.name} (${frontend.id}) has no backend: the API cannot update it`);
     }
@@ -160,7 +163,7 @@ export function frontendUpdateRequest(zone: Zone, frontend: FrontendSettings, ce
         inboundPort: frontend.inboundPort,
         backendId: frontend.backend.id,
         timeoutClient: frontend.timeoutClient,
-        certificateIds: [certificateUuid],
+        certificateIds: certificateUuids,
         enableHttp3: frontend.enableHttp3,
         connectionRateLimit: frontend.connectionRateLimit,
         enableAccessLogs: frontend.enableAccessLogs,
@@ -333,6 +336,28 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
         }
     }
 
+    /**
+     * Sets the certificates of the frontend on `port` to what `choose` makes of the current ones, then
+     * reads the frontend back to check the API kept them.
+     */
+    async function setFrontendCertificates(lbId: string, port: number, choose: (current: string[]) => string[]): Promise<void> {
+        const { zone, frontend } = await frontendOnPort(lbId, port);
+        const wanted = choose(frontend.certificateIds);
+        if (isCcmOwnedFrontend(frontend.name)) {
+            throw new Error(
+                `Frontend ${frontend.name} on port ${port} belongs to the Scaleway CCM, which reverts direct changes at its next ` +
+                    'reconcile: use binding mode "annotation" so the certificate id goes into the Service annotation.',
+            );
+        }
+        await api.updateFrontend(frontendUpdateRequest(zone, frontend, wanted));
+        const after = await api.getFrontend({ zone, frontendId: frontend.id });
+        if (after.certificateIds.join(",") !== wanted.join(",")) {
+            throw new Error(
+                `Frontend ${frontend.name} on port ${port} carries [${after.certificateIds.join(", ")}] after the update, not [${wanted.join(", ")}].`,
+            );
+        }
+    }
+
     /** Deletes certificates with this name other than `keep`: a retried POST may have created one twice. */
     async function removeNamesakes(lbId: string, name: string, keep: string | undefined): Promise<void> {
         const { zone, uuid } = splitId(lbId, "loadBalancerId");
@@ -387,21 +412,15 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
         deleteCertificate,
 
         async bindFrontend(lbId, port, certificateId) {
-            const certificate = splitId(certificateId, "certificateId");
-            const { zone, frontend } = await frontendOnPort(lbId, port);
-            if (isCcmOwnedFrontend(frontend.name)) {
-                throw new Error(
-                    `Frontend ${frontend.name} on port ${port} belongs to the Scaleway CCM, which reverts direct changes at its next ` +
-                        'reconcile: use binding mode "annotation" so the certificate id goes into the Service annotation.',
-                );
+            await setFrontendCertificates(lbId, port, () => [splitId(certificateId, "certificateId").uuid]);
+        },
+
+        async unbindFrontend(lbId, port, certificateId) {
+            if (!(await frontendPortsCarrying(lbId, certificateId)).includes(port)) {
+                return;
             }
-            await api.updateFrontend(frontendUpdateRequest(zone, frontend, certificate.uuid));
-            const after = await api.getFrontend({ zone, frontendId: frontend.id });
-            if (after.certificateIds.length !== 1 || after.certificateIds[0] !== certificate.uuid) {
-                throw new Error(
-                    `Frontend ${frontend.name} on port ${port} carries [${after.certificateIds.join(", ")}] after the update, not ${certificate.uuid}.`,
-                );
-            }
+            const { uuid } = splitId(certificateId, "certificateId");
+            await setFrontendCertificates(lbId, port, (current) => current.filter((id) => id !== uuid));
         },
 
         frontendPortsCarrying,
