@@ -4,6 +4,7 @@
  * object is the one the component serializes; its methods load the lifecycle from disk.
  */
 import { createPrivateKey, X509Certificate } from "node:crypto";
+import * as https from "node:https";
 import type * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCertificateProvider } from "../components/certificate/provider";
@@ -195,6 +196,45 @@ describe("renewal", () => {
         expect(message).toContain(`LB certificate ${outs.certificateId} is still used by a frontend after 0.3 s, so it was not deleted.`);
         expect(message).toContain("run `pulumi up` again to retry the delete");
         expect(world.certificatesOn(lb)).toEqual([outs.certificateId]);
+    });
+});
+
+describe("ARI predecessor and revocation", () => {
+    const slot = Symbol.for("scw-private-lb.certificate.ari-predecessors");
+    const stash = () => (globalThis as typeof globalThis & { [slot]?: Map<string, string> })[slot];
+
+    it("hands the predecessor's certID from diff to the replacement's create, once", async () => {
+        const lb = world.seedLoadBalancer();
+        const raw = world.inputs(lb);
+        const first = await create(raw);
+        // As if the CA had offered ARI for it (Pebble 2.4.0 does not), and the window has come.
+        const withAri: CertificateOutputs = { ...first, ariRenewalAt: first.notBefore };
+        expect((await diff(withAri, raw)).replaces).toEqual(["renewalDueAt"]);
+        expect([...(stash()?.values() ?? [])]).toContain(first.ariCertId);
+
+        const second = await create(raw);
+        expect([...(stash()?.values() ?? [])]).not.toContain(first.ariCertId);
+        expect(second.serialNumber).not.toBe(first.serialNumber);
+        expect(second.ariCertId).not.toBe(first.ariCertId);
+    });
+
+    it("revokes on delete when asked to", async () => {
+        const lb = world.seedLoadBalancer();
+        const outs = await create(world.inputs(lb, { revokeOnDelete: true }));
+        const status = async (): Promise<string> =>
+            new Promise((resolve, reject) => {
+                https
+                    .get(`${world.pebble.managementUrl}/cert-status-by-serial/${outs.serialNumber}`, { ca: world.pebble.caCertPem }, (response) => {
+                        let body = "";
+                        response.on("data", (chunk) => (body += chunk));
+                        response.on("end", () => resolve((JSON.parse(body) as { Status: string }).Status));
+                    })
+                    .on("error", reject);
+            });
+        expect(await status()).toBe("Valid");
+        await required(provider.delete)(outs.certificateId, outs);
+        expect(world.certificatesOn(lb)).toEqual([]);
+        expect(await status()).toBe("Revoked");
     });
 });
 

@@ -273,6 +273,7 @@ export function certificateLifecycle(options: LifecycleOptions, config: ConfigLo
                     cloudflare: resolveCloudflareCredentials(env, config),
                     caCertificatesPem: caCertificatesPem(),
                 });
+                // Once an order naming it is finalized the predecessor counts as replaced: a retry must not name it again.
                 predecessors().delete(key);
                 privateKeyPem = issued.privateKeyPem;
                 const { leaf } = issued;
