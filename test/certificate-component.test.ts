@@ -26,6 +26,19 @@ interface RegisterRequest {
 }
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+/** What the dynamic provider would compute, as the mock answers it. */
+const COMPUTED = {
+    certificateId: "fr-par-1/6c0e6d5e-8d0b-4bb4-9f59-0d5f3a0c9a11",
+    certificateUuid: "6c0e6d5e-8d0b-4bb4-9f59-0d5f3a0c9a11",
+    fingerprint: "ab:cd:ef",
+    serialNumber: "03a1",
+    notBefore: "2026-05-01T00:00:00.000Z",
+    notAfter: "2026-07-30T00:00:00.000Z",
+    certificatePem: "leaf",
+    privateKeyPem: "key",
+    renewalDueAt: "2026-06-30T00:00:00.000Z",
+    bindingStatus: "annotation-pending",
+};
 const created: MockResourceArgs[] = [];
 const registrations: Registration[] = [];
 let certificateModule: typeof import("../components/certificate");
@@ -44,24 +57,7 @@ beforeAll(async () => {
             newResource(args) {
                 created.push(args);
                 if (args.type === "pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate") {
-                    const uuid = "6c0e6d5e-8d0b-4bb4-9f59-0d5f3a0c9a11";
-                    return {
-                        id: `fr-par-1/${uuid}`,
-                        state: {
-                            ...args.inputs,
-                            certificateId: `fr-par-1/${uuid}`,
-                            certificateUuid: uuid,
-                            fingerprint: "ab:cd:ef",
-                            serialNumber: "03a1",
-                            notBefore: "2026-05-01T00:00:00.000Z",
-                            notAfter: "2026-07-30T00:00:00.000Z",
-                            certificatePem: "leaf",
-                            privateKeyPem: "key",
-                            renewalDueAt: "2026-06-30T00:00:00.000Z",
-                            ariCertId: "aki.serial",
-                            bindingStatus: "annotation-pending",
-                        },
-                    };
+                    return { id: COMPUTED.certificateId, state: { ...args.inputs, ...COMPUTED, ariCertId: "aki.serial" } };
                 }
                 if (args.type === "tls:index/privateKey:PrivateKey") {
                     return { id: `${args.name}-id`, state: { ...args.inputs, privateKeyPem: "generated-account-key" } };
@@ -171,36 +167,27 @@ describe("AcmeCertificate", () => {
             bindingStatus: certificate.bindingStatus,
         };
         const outputs = await valueOf(pulumi.all(wired));
-        expect(outputs).toEqual({
-            certificateId: "fr-par-1/6c0e6d5e-8d0b-4bb4-9f59-0d5f3a0c9a11",
-            certificateUuid: "6c0e6d5e-8d0b-4bb4-9f59-0d5f3a0c9a11",
-            fingerprint: "ab:cd:ef",
-            serialNumber: "03a1",
-            notBefore: "2026-05-01T00:00:00.000Z",
-            notAfter: "2026-07-30T00:00:00.000Z",
-            certificatePem: "leaf",
-            privateKeyPem: "key",
-            domains: ["wired.example.com"],
-            renewalDueAt: "2026-06-30T00:00:00.000Z",
-            bindingStatus: "annotation-pending",
-        });
+        expect(outputs).toEqual({ ...COMPUTED, domains: ["wired.example.com"] });
     });
 
     it("uses the caller's account key (as a secret), the staging alias and the given settings", async () => {
         const accountKeyPem = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+        const passedThrough = {
+            zone: "fr-par-1",
+            keyType: "rsa-2048" as const,
+            profile: "tlsserver",
+            renewal: { remainingFraction: 0.25, useAri: false },
+            binding: { mode: "frontend" as const, frontendPort: 8443 },
+            dnsResolvers: ["1.1.1.1"],
+            revokeOnDelete: true,
+        };
         const certificate = new certificateModule.AcmeCertificate("own-key", {
             domains: ["own.example.com"],
             loadBalancerId: "fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338",
-            zone: "fr-par-1",
             email: "ops@example.com",
             acmeServer: "letsencrypt-staging",
             accountKeyPem,
-            keyType: "rsa-2048",
-            profile: "tlsserver",
-            renewal: { remainingFraction: 0.25, useAri: false },
-            binding: { mode: "frontend", frontendPort: 8443 },
-            dnsResolvers: ["1.1.1.1"],
-            revokeOnDelete: true,
+            ...passedThrough,
         });
         await valueOf(certificate.certificateId);
         expect(registrations.find((r) => r.name === "own-key-account-key")).toBeUndefined();
@@ -208,13 +195,7 @@ describe("AcmeCertificate", () => {
         expect(inputsOf("own-key-certificate")).toMatchObject({
             acmeDirectoryUrl: "https://acme-staging-v02.api.letsencrypt.org/directory",
             accountKeyPem: { [SECRET_SIG]: expect.any(String), value: accountKeyPem },
-            zone: "fr-par-1",
-            keyType: "rsa-2048",
-            profile: "tlsserver",
-            renewal: { remainingFraction: 0.25, useAri: false },
-            binding: { mode: "frontend", frontendPort: 8443 },
-            dnsResolvers: ["1.1.1.1"],
-            revokeOnDelete: true,
+            ...passedThrough,
         });
     });
 });
