@@ -1,0 +1,193 @@
+/**
+ * The decisions of the `npm start` sandbox, kept pure: what to seed on the local Scaleway and
+ * Cloudflare APIs for a stack, which inputs each endpoint's certificate gets (what the AcmeCertificate
+ * component would send), when to move the clock for the renewal, and the final table.
+ */
+import { createHash } from "node:crypto";
+import { attachedEnvironments, type AppConfig, type StackConfig } from "../components/config";
+import { loadBalancerName } from "../components/naming";
+import { dnsNamesOf } from "./statusReport";
+import { renderTable, shortTime } from "./table";
+
+export const SANDBOX_USAGE = `usage: npm start [-- --stack <stack>]
+  --stack <stack>  the stack file to run (Pulumi.<stack>.yaml; default staging)
+Runs the certificate lifecycle locally: Pebble (Let's Encrypt's test CA), a local Scaleway LB API and a
+local Cloudflare DNS API on 127.0.0.1, nothing else. Ctrl-C stops everything.`;
+
+export const DEFAULT_SANDBOX_STACK = "staging";
+/** Let's Encrypt's classic lifetime, so renewal dates look like production ones. */
+export const SANDBOX_CERTIFICATE_LIFETIME_SECONDS = 90 * 86_400;
+/** How far past the latest renewal date the sandbox moves the provider's clock. */
+const PAST_DUE_MS = 60_000;
+
+export type ParsedSandboxArgs = { ok: true; stack: string } | { ok: false; help: boolean; message: string };
+
+export function parseSandboxArgs(argv: readonly string[]): ParsedSandboxArgs {
+    let stack = DEFAULT_SANDBOX_STACK;
+    for (let index = 0; index < argv.length; index += 1) {
+        const arg = argv[index];
+        if (arg === "--help" || arg === "-h") {
+            return { ok: false, help: true, message: SANDBOX_USAGE };
+        }
+        if (arg === "--stack" || arg === "-s") {
+            const value = argv[index + 1];
+            if (value === undefined || value.startsWith("-")) {
+                return { ok: false, help: false, message: `${arg} needs a stack name\n${SANDBOX_USAGE}` };
+            }
+            stack = value;
+            index += 1;
+        } else if (arg.startsWith("--stack=")) {
+            stack = arg.slice("--stack=".length);
+        } else {
+            return { ok: false, help: false, message: `unknown argument ${arg}\n${SANDBOX_USAGE}` };
+        }
+    }
+    return { ok: true, stack };
+}
+
+/** A UUID derived from text, so a network declared by name gets the same local id on every run. */
+export function stableUuid(text: string): string {
+    const hex = createHash("sha1").update(text).digest("hex");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+export interface NetworkSeed {
+    environment: string;
+    /** Bare UUID. */
+    privateNetworkId: string;
+    /** The LB's address in it. */
+    ip: string;
+}
+
+export interface FrontendSeed {
+    app: string;
+    port: number;
+    /** Named the way the CCM names its frontends: `<service uid>_tcp_<port>`. */
+    name: string;
+}
+
+export interface CloudflareZoneSeed {
+    name: string;
+    id?: string;
+}
+
+export interface ARecordSeed {
+    zone: string;
+    fqdn: string;
+    ip: string;
+}
+
+export interface SeedPlan {
+    loadBalancerName: string;
+    zone: string;
+    networks: NetworkSeed[];
+    frontends: FrontendSeed[];
+    zones: CloudflareZoneSeed[];
+    aRecords: ARecordSeed[];
+}
+
+/** What `pulumi up` plus the CCM would have put in place before the first certificate. */
+export function seedPlanOf(config: StackConfig): SeedPlan {
+    const environments = attachedEnvironments(config);
+    const networks = environments.map((environment, index) => {
+        const declared = config.environments[environment];
+        const privateNetworkId = declared.privateNetworkId?.split("/").pop() ?? stableUuid(`private-network:${declared.privateNetworkName}`);
+        return { environment, privateNetworkId, ip: `172.16.${index * 4}.10` };
+    });
+    const zoneNameOf = (environment: string) => config.environments[environment].cloudflareZone ?? config.environments[environment].domain;
+    const zones = new Map<string, CloudflareZoneSeed>();
+    for (const environment of environments) {
+        const name = zoneNameOf(environment);
+        zones.set(name, { name, ...(config.environments[environment].cloudflareZoneId ? { id: config.environments[environment].cloudflareZoneId } : {}) });
+    }
+    const ipOf = new Map(networks.map((network) => [network.environment, network.ip]));
+    return {
+        loadBalancerName: loadBalancerName(config.environment, config.domain),
+        zone: config.zone,
+        networks,
+        frontends: config.apps.map((app) => ({
+            app: app.name,
+            port: app.httpsPort,
+            name: `${stableUuid(`service:${app.namespace}/${app.serviceName ?? `${app.name}-lb-private`}`)}_tcp_${app.httpsPort}`,
+        })),
+        zones: [...zones.values()],
+        aRecords: dnsNamesOf(config).map((name) => ({ zone: zoneNameOf(name.environment), fqdn: name.fqdn, ip: ipOf.get(name.environment) as string })),
+    };
+}
+
+export interface LocalAcme {
+    directoryUrl: string;
+    accountKeyPem: string;
+    /** challtestsrv, the DNS Pebble validates against: where the propagation check must look. */
+    dnsResolver: string;
+}
+
+/**
+ * The raw inputs of an endpoint's certificate resource, as the AcmeCertificate component sends them
+ * before `check` fills the defaults: every name of the app (its own environment first), annotation binding
+ * on the app's TLS port, the stack's renewal and key settings, and the local ACME CA instead of the stack's.
+ */
+export function certificateInputsFor(config: StackConfig, app: AppConfig, loadBalancerId: string, acme: LocalAcme): Record<string, unknown> {
+    const domains = dnsNamesOf(config)
+        .filter((name) => name.app === app.name)
+        .map((name) => name.fqdn);
+    const zones = [...new Set(attachedEnvironments(config).map((environment) => config.environments[environment].cloudflareZone))].filter(
+        (zone): zone is string => zone !== undefined,
+    );
+    const inputs: Record<string, unknown> = {
+        domains,
+        loadBalancerId,
+        zone: config.zone,
+        acmeDirectoryUrl: acme.directoryUrl,
+        email: config.acmeEmail,
+        accountKeyPem: acme.accountKeyPem,
+        profile: config.certificateProfile,
+        keyType: config.certificateKeyType,
+        renewal: config.renewalMinDaysRemaining !== undefined ? { minDaysRemaining: config.renewalMinDaysRemaining } : {},
+        binding: { mode: "annotation", frontendPort: app.httpsPort },
+        dnsResolvers: [acme.dnsResolver],
+        ...(zones.length > 0 ? { cloudflareZones: zones } : {}),
+    };
+    // The engine never sends undefined values.
+    return Object.fromEntries(Object.entries(inputs).filter(([, value]) => value !== undefined));
+}
+
+/** The clock the renewal pass runs at: just past the latest renewal date, so every certificate is due. */
+export function renewalClock(renewalDueAts: readonly string[]): Date {
+    return new Date(Math.max(...renewalDueAts.map((due) => Date.parse(due))) + PAST_DUE_MS);
+}
+
+export function formatDuration(ms: number): string {
+    return ms < 1_000 ? `${Math.round(ms)} ms` : `${(ms / 1_000).toFixed(1)} s`;
+}
+
+export interface EndpointSummary {
+    app: string;
+    domains: string[];
+    certificateId: string;
+    notAfter: string;
+    renewalDueAt: string;
+    /** Frontends carrying the certificate, `<name> (:<port>)`. */
+    boundTo: string[];
+    /** The predecessor the renewal replaced and deleted (zoned id). */
+    replaced: string;
+    scalewayCalls: number;
+    cloudflareCalls: number;
+}
+
+export function renderSandboxSummary(endpoints: readonly EndpointSummary[]): string {
+    return renderTable(
+        ["APP", "NAMES", "CERTIFICATE", "NOT AFTER", "RENEW FROM", "BOUND FRONTEND", "REPLACED (DELETED)", "SCALEWAY CALLS", "CLOUDFLARE CALLS"],
+        endpoints.map((endpoint) => [
+            endpoint.app,
+            endpoint.domains.join(", "),
+            endpoint.certificateId,
+            shortTime(endpoint.notAfter),
+            shortTime(endpoint.renewalDueAt),
+            endpoint.boundTo.join(", ") || "none",
+            endpoint.replaced,
+            String(endpoint.scalewayCalls),
+            String(endpoint.cloudflareCalls),
+        ]),
+    );
+}
