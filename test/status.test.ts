@@ -8,6 +8,8 @@ import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLoadBalancerCertificates } from "../components/certificate/scaleway";
 import { createTestChain } from "../local/certificates";
+import Cloudflare from "cloudflare";
+import { startCloudflareServer, type LocalCloudflareServer } from "../local/cloudflare-server";
 import { startScalewayServer, type LoadBalancerSnapshot, type LocalScalewayServer } from "../local/scaleway-server";
 import { projectRoot } from "../scripts/stackConfig";
 import { runStatus } from "../scripts/status";
@@ -21,15 +23,17 @@ const STAGING_NAME = "test.staging.example.com";
 const FAST_RETRY = { attempts: 2, baseDelayMs: 10, maxDelayMs: 20, retryAfterCapMs: 50 };
 
 let server: LocalScalewayServer;
+let cloudflare: LocalCloudflareServer;
 
 beforeEach(async () => {
     server = await startScalewayServer();
     // Certificates answer their final status at once: status reads them, it does not wait for them.
     server.setReadyAfter(0);
+    cloudflare = await startCloudflareServer();
 });
 
 afterEach(async () => {
-    await server.stop();
+    await Promise.all([server.stop(), cloudflare.stop()]);
 });
 
 interface Run {
@@ -42,7 +46,7 @@ async function status(...argv: string[]): Promise<Run> {
     let out = "";
     let err = "";
     const code = await runStatus(argv, {
-        env: server.env,
+        env: { ...server.env, ...cloudflare.env },
         retry: FAST_RETRY,
         out: (text) => (out += text),
         err: (text) => (err += text),
@@ -231,6 +235,64 @@ describe("status against the local Scaleway API", () => {
     });
 });
 
+/** The zone of the staging stack, with A records as `pulumi up` would have made them (or not). */
+async function stagingZone(records: { name: string; content: string; proxied?: boolean }[]): Promise<void> {
+    const zone = cloudflare.addZone("example.com");
+    const client = new Cloudflare({ apiToken: cloudflare.apiToken, baseURL: cloudflare.baseUrl });
+    for (const record of records) {
+        await client.dns.records.create({ zone_id: zone.id, type: "A", name: record.name, content: record.content, ttl: 120, proxied: record.proxied ?? false });
+    }
+}
+
+describe("status checks the Cloudflare A records", () => {
+    it("is healthy when every name points at the LB's private IP in its environment, unproxied", async () => {
+        await healthyStaging();
+        await stagingZone([{ name: STAGING_NAME, content: STAGING_IP }]);
+        const human = await status("--stack", "staging");
+        expect(human.code).toBe(0);
+        expect(human.out).not.toContain("DNS not checked");
+        expect(human.out.split("\n").find((line) => line.startsWith(STAGING_NAME))).toMatch(new RegExp(`^${STAGING_NAME}\\s+staging\\s+${STAGING_IP}\\s+${STAGING_IP}\\s+yes$`));
+        const { code, report } = await statusJson("--stack", "staging");
+        expect(code).toBe(0);
+        expect(report.dnsChecked).toBe(true);
+        expect(report.loadBalancers[0].dns).toEqual([{ app: "test", environment: "staging", fqdn: STAGING_NAME, expected: STAGING_IP, actual: [STAGING_IP], ok: true }]);
+    });
+
+    it("reports a name with no A record", async () => {
+        await healthyStaging();
+        await stagingZone([]);
+        const run = await status("--stack", "staging");
+        expect(run.code).toBe(1);
+        expect(run.out).toContain(`[dns-record-missing] ${STAGING_NAME} has no A record: expected ${STAGING_IP} (the LB in staging)`);
+    });
+
+    it("reports a name pointing elsewhere", async () => {
+        await healthyStaging();
+        await stagingZone([{ name: STAGING_NAME, content: "10.0.0.7" }]);
+        const run = await status("--stack", "staging");
+        expect(run.code).toBe(1);
+        expect(run.out).toContain(`[dns-record-wrong] ${STAGING_NAME} points at 10.0.0.7, not at the LB's private IP in staging (${STAGING_IP})`);
+        const { report } = await statusJson("--stack", "staging");
+        expect(kinds(report)).toEqual(["dns-record-wrong"]);
+        expect(report.loadBalancers[0].dns[0]).toMatchObject({ expected: STAGING_IP, actual: ["10.0.0.7"], ok: false });
+    });
+
+    it("reports a proxied record", async () => {
+        await healthyStaging();
+        await stagingZone([{ name: STAGING_NAME, content: STAGING_IP, proxied: true }]);
+        const { code, report } = await statusJson("--stack", "staging");
+        expect(code).toBe(1);
+        expect(kinds(report)).toEqual(["dns-record-proxied"]);
+    });
+
+    it("reports a zone the token cannot see", async () => {
+        await healthyStaging();
+        const run = await status("--stack", "staging");
+        expect(run.code).toBe(1);
+        expect(run.out).toContain(`[dns-lookup-failed] Cloudflare lookup of ${STAGING_NAME} failed: 0 Cloudflare zones named example.com are visible to this token`);
+    });
+});
+
 describe("status usage and credential errors (exit 2)", () => {
     it("names the environment variables when the Scaleway keys are missing", async () => {
         let err = "";
@@ -240,9 +302,10 @@ describe("status usage and credential errors (exit 2)", () => {
     });
 
     it("asks for the Cloudflare token unless --skip-dns", async () => {
-        const run = await status("--stack", "staging");
-        expect(run.code).toBe(2);
-        expect(run.err).toContain("CLOUDFLARE_API_TOKEN");
+        let err = "";
+        const code = await runStatus(["--stack", "staging"], { env: server.env, out: () => undefined, err: (text) => (err += text) });
+        expect(code).toBe(2);
+        expect(err).toContain("CLOUDFLARE_API_TOKEN");
     });
 
     it("refuses a missing --stack, an unknown flag and an unknown stack", async () => {
