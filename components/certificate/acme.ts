@@ -245,13 +245,17 @@ export function normalizeDomains(domains: string[]): string[] {
     return names;
 }
 
+/** The name an authorization covers, as the order asked for it ("*.example.com" for a wildcard). */
+function authorizedName(authorization: Pick<Authorization, "identifier" | "wildcard">): string {
+    return `${authorization.wildcard ? "*." : ""}${authorization.identifier.value}`;
+}
+
 /** The dns-01 challenge of an authorization, or an error naming what the CA offers instead. */
 export function dnsChallengeOf(authorization: Pick<Authorization, "identifier" | "challenges" | "wildcard">): DnsChallenge {
     const challenge = authorization.challenges.find((candidate): candidate is DnsChallenge => candidate.type === "dns-01");
     if (challenge === undefined) {
         const offered = authorization.challenges.map((candidate) => candidate.type).join(", ") || "none";
-        const name = `${authorization.wildcard ? "*." : ""}${authorization.identifier.value}`;
-        throw new Error(`ACME: the CA offers no dns-01 challenge for ${name} (it offers: ${offered}); a private load balancer can only be validated over DNS`);
+        throw new Error(`ACME: the CA offers no dns-01 challenge for ${authorizedName(authorization)} (it offers: ${offered}); a private load balancer can only be validated over DNS`);
     }
     return challenge;
 }
@@ -285,7 +289,10 @@ export async function issueCertificate(request: IssueRequest): Promise<IssuedCer
     const order = await client.createOrder(orderRequest);
     log(`ACME: order for ${domains.join(", ")}${request.profile ? ` (profile ${request.profile})` : ""} created`);
 
-    const pending = (await client.getAuthorizations(order)).filter((authorization) => authorization.status !== "valid");
+    // In the order the names were asked for (CAs list authorizations in any order): records and logs follow it.
+    const pending = (await client.getAuthorizations(order))
+        .filter((authorization) => authorization.status !== "valid")
+        .sort((a, b) => domains.indexOf(authorizedName(a)) - domains.indexOf(authorizedName(b)));
     const challenges = pending.map((authorization) => ({ authorization, challenge: dnsChallengeOf(authorization) }));
     const dns01: Dns01Challenge[] = await Promise.all(
         challenges.map(async ({ authorization, challenge }) => ({
