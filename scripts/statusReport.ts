@@ -425,10 +425,13 @@ function renderLoadBalancer(lb: LoadBalancerReport): string {
                       line.usedBy.length > 0 ? line.usedBy.join(", ") : "none",
                   ]),
               );
-    const frontends = renderTable(
-        ["FRONTEND", "PORT", "TLS", "CERTIFICATES"],
-        lb.frontends.map((frontend) => [frontend.name, String(frontend.port), frontend.tls ? "yes" : "no", frontend.certificateIds.join(", ") || "-"]),
-    );
+    const frontends =
+        lb.frontends.length === 0
+            ? "  (no frontends)"
+            : renderTable(
+                  ["FRONTEND", "PORT", "TLS", "CERTIFICATES"],
+                  lb.frontends.map((frontend) => [frontend.name, String(frontend.port), frontend.tls ? "yes" : "no", frontend.certificateIds.join(", ") || "-"]),
+              );
     const sections = [`Load balancer ${lb.name} (${lb.id})`, `Private IPs: ${ips.length > 0 ? ips.join(", ") : "none"}`, "", certificates, "", frontends];
     if (lb.dns.length > 0) {
         sections.push(

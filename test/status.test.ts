@@ -211,6 +211,10 @@ describe("status against the local Scaleway API", () => {
             const code = await runStatus(["--stack", "staging", "--skip-dns", "--json"], { env: bare.env, retry: FAST_RETRY, out: (text) => (out += text), err: () => undefined });
             expect(code).toBe(1);
             expect(kinds(JSON.parse(out) as StatusReport)).toEqual(["tls-frontend-missing"]);
+            let human = "";
+            await runStatus(["--stack", "staging", "--skip-dns"], { env: bare.env, retry: FAST_RETRY, out: (text) => (human += text), err: () => undefined });
+            expect(human).toContain("  (no certificates)\n\n  (no frontends)");
+            expect(human).toContain("[tls-frontend-missing] no frontend on port 443 for app test: the CCM has not created it");
         } finally {
             await bare.stop();
         }
