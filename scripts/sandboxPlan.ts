@@ -131,9 +131,9 @@ export function certificateInputsFor(config: StackConfig, app: AppConfig, loadBa
     const domains = dnsNamesOf(config)
         .filter((name) => name.app === app.name)
         .map((name) => name.fqdn);
-    const zones = [...new Set(attachedEnvironments(config).map((environment) => config.environments[environment].cloudflareZone))].filter(
-        (zone): zone is string => zone !== undefined,
-    );
+    // As the program does: `check` can hold the names to the zones only when every zone is known by name.
+    const zoneNames = attachedEnvironments(config).map((environment) => config.environments[environment].cloudflareZone);
+    const zones = zoneNames.every((zone): zone is string => zone !== undefined) ? [...new Set(zoneNames)] : [];
     const inputs: Record<string, unknown> = {
         domains,
         loadBalancerId,
