@@ -4,6 +4,8 @@ import type { AddressInfo } from "node:net";
 import * as acme from "acme-client";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+    AcmeRetryAfterTooLongError,
+    AcmeServerUnreachableError,
     backoffAttemptsFor,
     describeWait,
     dnsChallengeOf,
@@ -93,9 +95,11 @@ describe("talking to an unwell ACME server", () => {
     it("fails fast and in plain words when nothing listens", async () => {
         const port = await freeTcpPort();
         const started = Date.now();
-        await expect(issueCertificate(request(`https://127.0.0.1:${port}/dir`))).rejects.toThrow(
+        const issuing = issueCertificate(request(`https://127.0.0.1:${port}/dir`));
+        await expect(issuing).rejects.toThrow(
             `cannot reach the ACME server at https://127.0.0.1:${port}/dir: connection refused (nothing listens there)`,
         );
+        await expect(issuing).rejects.toBeInstanceOf(AcmeServerUnreachableError);
         expect(Date.now() - started).toBeLessThan(3_000);
     });
 
@@ -105,9 +109,11 @@ describe("talking to an unwell ACME server", () => {
             res.end(JSON.stringify({ type: "urn:ietf:params:acme:error:serverInternal", detail: "down for maintenance" }));
         });
         const started = Date.now();
-        await expect(issueCertificate(request(`${base}/dir`))).rejects.toThrow(
+        const issuing = issueCertificate(request(`${base}/dir`));
+        await expect(issuing).rejects.toThrow(
             `the ACME server answered HTTP 503 to GET ${base}/dir: down for maintenance and asks to wait 3600 s (1 h) (Retry-After: 3600) before trying again; this run waits at most 60 s`,
         );
+        await expect(issuing).rejects.toBeInstanceOf(AcmeRetryAfterTooLongError);
         expect(Date.now() - started).toBeLessThan(3_000);
         expect(exchanges).toHaveLength(1);
     });
@@ -141,6 +147,43 @@ describe("talking to an unwell ACME server", () => {
             `returned error 500: ${base}/dir`,
         );
         expect(exchanges).toHaveLength(2);
+    });
+
+    it("sends profile and replaces in the new order as they are", async () => {
+        const orders: unknown[] = [];
+        const { base } = await serve((req, res, root) => {
+            let body = "";
+            req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+            req.on("end", () => {
+                const json = { "Content-Type": "application/json", "Replay-Nonce": `nonce-${Date.now()}` };
+                if (req.url === "/dir") {
+                    res.writeHead(200, json).end(JSON.stringify({ newNonce: `${root}/nonce`, newAccount: `${root}/account`, newOrder: `${root}/order` }));
+                } else if (req.url === "/nonce") {
+                    res.writeHead(200, json).end();
+                } else if (req.url === "/account") {
+                    res.writeHead(201, { ...json, Location: `${root}/account/1` }).end(JSON.stringify({ status: "valid" }));
+                } else {
+                    // The JWS payload is base64url JSON; what the CA would read as the order.
+                    orders.push(JSON.parse(Buffer.from(JSON.parse(body).payload, "base64url").toString("utf8")));
+                    res.writeHead(400, { ...json, "Content-Type": "application/problem+json" }).end(
+                        JSON.stringify({ type: "urn:ietf:params:acme:error:malformed", detail: "order seen, stopping here" }),
+                    );
+                }
+            });
+        });
+        await expect(
+            issueCertificate(request(`${base}/dir`, { domains: ["*.example.com", "example.com"], profile: "shortlived", replaces: "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE" })),
+        ).rejects.toThrow("order seen, stopping here");
+        expect(orders).toEqual([
+            {
+                identifiers: [
+                    { type: "dns", value: "*.example.com" },
+                    { type: "dns", value: "example.com" },
+                ],
+                profile: "shortlived",
+                replaces: "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE",
+            },
+        ]);
     });
 
     it("leaves acme-client's process-wide axios settings alone", async () => {

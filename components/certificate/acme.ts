@@ -88,12 +88,9 @@ const DEFAULT_VALIDATION_MS = 120_000;
 const RETRY_BACKOFF_MS = { min: 1_000, max: 8_000 };
 const STATUS_BACKOFF_MS = { min: 500, max: 5_000 };
 
-type AcmeRequestConfig = AxiosRequestConfig;
-type AcmeResponse = AxiosResponse<unknown>;
-
 /** The one method of acme-client's internal HttpClient every request goes through. */
 interface AcmeTransport {
-    request(url: string, method: string, options?: AcmeRequestConfig): Promise<AcmeResponse>;
+    request(url: string, method: string, options?: AxiosRequestConfig): Promise<AxiosResponse<unknown>>;
 }
 
 export class AcmeServerUnreachableError extends Error {
@@ -161,14 +158,14 @@ function sleep(ms: number): Promise<void> {
 function ownRequest(settings: TransportSettings): AcmeTransport["request"] {
     const http = createAcmeHttpClient(settings.http);
     return async (url, method, options = {}) => {
-        const config: AcmeRequestConfig = {
+        const config: AxiosRequestConfig = {
             ...options,
             url,
             method,
             headers: { ...options.headers, "Content-Type": "application/jose+json" },
         };
         for (let attempt = 1; ; attempt++) {
-            let response: AcmeResponse;
+            let response: AxiosResponse<unknown>;
             try {
                 response = await http.request(config);
             } catch (error) {
