@@ -4,16 +4,19 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
 import {
     attachedEnvironments,
     decodePulumiConfig,
     DnsEnvironment,
+    endpointFqdns,
     EnvironmentConfig,
     parseStackConfig,
     PrivateEndpoint,
     PrivateLoadBalancer,
     PrivateNetworkRef,
 } from "./components";
+import { AcmeCertificate } from "./components/certificate";
 
 const config = parseStackConfig(decodePulumiConfig(pulumi.runtime.allConfig()));
 const environments = attachedEnvironments(config);
@@ -45,8 +48,32 @@ const loadBalancer = new PrivateLoadBalancer("private-lb", {
 
 const dnsEnvironments = Object.fromEntries(environments.map((env) => [env, dnsEnvironmentOf(config.environments[env])]));
 
-const endpoints = config.apps.map(
+// One ACME account for the stack: renewals by the same account are what ARI's rate-limit exemption needs.
+const acmeAccountKey = new tls.PrivateKey("acme-account-key", { algorithm: "ECDSA", ecdsaCurve: "P256" });
+// `check` can reject a name outside every zone only when all zones are known by name.
+const zoneNames = environments.map((env) => config.environments[env].cloudflareZone);
+const cloudflareZones = zoneNames.every((zone) => zone !== undefined) ? [...new Set(zoneNames as string[])] : undefined;
+
+const certificates = config.apps.map(
     (app) =>
+        new AcmeCertificate(`${app.name}-certificate`, {
+            domains: endpointFqdns(app.name, dnsEnvironments),
+            loadBalancerId: loadBalancer.loadBalancerId,
+            zone: config.zone,
+            acmeServer: config.acmeServer,
+            email: config.acmeEmail,
+            profile: config.certificateProfile,
+            keyType: config.certificateKeyType,
+            renewal: { minDaysRemaining: config.renewalMinDaysRemaining },
+            // The CCM owns the app's frontend: the certificate reaches it through the Service annotation.
+            binding: { mode: "annotation", frontendPort: app.httpsPort },
+            accountKeyPem: acmeAccountKey.privateKeyPem,
+            cloudflareZones,
+        }),
+);
+
+const endpoints = config.apps.map(
+    (app, i) =>
         new PrivateEndpoint(app.name, {
             loadBalancer,
             app: {
@@ -62,6 +89,7 @@ const endpoints = config.apps.map(
             },
             environments: dnsEnvironments,
             dnsTtl: config.dnsTtl,
+            certificateId: certificates[i].certificateId,
             kubernetesProvider,
         }),
 );
@@ -73,4 +101,9 @@ export const loadBalancerUuid = loadBalancer.loadBalancerUuid;
 export const loadBalancerName = loadBalancer.loadBalancerName;
 export const privateIps = loadBalancer.privateIps;
 export const fqdns = pulumi.output(Object.fromEntries(endpoints.map((endpoint, i) => [config.apps[i].name, endpoint.fqdns])));
+export const certificateIds = pulumi.output(Object.fromEntries(certificates.map((certificate, i) => [config.apps[i].name, certificate.certificateId])));
+export const certificateNotAfter = pulumi.output(Object.fromEntries(certificates.map((certificate, i) => [config.apps[i].name, certificate.notAfter])));
+export const certificateRenewalDueAt = pulumi.output(
+    Object.fromEntries(certificates.map((certificate, i) => [config.apps[i].name, certificate.renewalDueAt])),
+);
 export const httpsPorts = Object.fromEntries(endpoints.map((endpoint, i) => [config.apps[i].name, endpoint.httpsPort]));

@@ -1,6 +1,8 @@
+import { generateKeyPairSync } from "node:crypto";
 import * as net from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { MockWorld } from "./support/pulumiMocks";
+import { createCertificateProvider } from "../components/certificate";
+import { CERTIFICATE_TYPE, MockWorld } from "./support/pulumiMocks";
 import { Program, runProgram } from "./support/program";
 
 // A pull-request preview runs with read-only credentials: the program itself must open no
@@ -41,5 +43,37 @@ describe("pulumi preview -s prod", () => {
         }
         // IPAM is asked only once the LB exists: not during the preview of a new stack.
         expect(tokens.has("scaleway:ipam/getIp:getIp")).toBe(false);
+    });
+});
+
+function accountKey(): string {
+    return generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+}
+
+describe("the certificate provider during preview", () => {
+    const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+    it("checks inputs with unknown values and diffs against state without any network call", async () => {
+        const provider = createCertificateProvider();
+        const registered = world.one(CERTIFICATE_TYPE, "test-certificate-certificate").inputs;
+        const news = { ...registered, accountKeyPem: accountKey(), loadBalancerId: UNKNOWN };
+        delete (news as Record<string, unknown>).__provider;
+        const checked = await provider.check!({}, news);
+        expect(checked.failures ?? []).toEqual([]);
+
+        const stored = {
+            ...checked.inputs,
+            loadBalancerId: "fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338",
+            certificateId: "fr-par-1/aba65e0d-7391-4685-b8c3-f86b88c2ade5",
+            certificateUuid: "aba65e0d-7391-4685-b8c3-f86b88c2ade5",
+            notBefore: new Date(Date.now() - 86_400_000).toISOString(),
+            notAfter: new Date(Date.now() + 89 * 86_400_000).toISOString(),
+            renewalDueAt: new Date(Date.now() + 59 * 86_400_000).toISOString(),
+            bindingStatus: "annotation-pending",
+        };
+        const same = await provider.diff!("aba65e0d-7391-4685-b8c3-f86b88c2ade5", stored, { ...checked.inputs, loadBalancerId: stored.loadBalancerId });
+        expect(same.changes).toBe(false);
+        expect(connections).not.toHaveBeenCalled();
+        expect(fetches).not.toHaveBeenCalled();
     });
 });

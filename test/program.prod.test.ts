@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { fakePrivateIp, fakeUuid, MockWorld, valueOf } from "./support/pulumiMocks";
+import { CERTIFICATE_TYPE, fakePrivateIp, fakeUuid, MockWorld, valueOf } from "./support/pulumiMocks";
 import { Program, runProgram } from "./support/program";
 
 let world: MockWorld;
@@ -16,6 +16,11 @@ describe("pulumi up -s prod", () => {
         expect(graph).toEqual(
             [
                 "scw-private-lb:loadbalancer:PrivateLoadBalancer::private-lb",
+                "tls:index/privateKey:PrivateKey::acme-account-key",
+                "scw-private-lb:certificate:AcmeCertificate::test-certificate",
+                "pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate::test-certificate-certificate",
+                "scw-private-lb:certificate:AcmeCertificate::backoffice-certificate",
+                "pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate::backoffice-certificate-certificate",
                 "scaleway:loadbalancers/loadBalancer:LoadBalancer::private-lb-lb",
                 "scaleway:loadbalancers/privateNetwork:PrivateNetwork::private-lb-pn-prod",
                 "scaleway:loadbalancers/privateNetwork:PrivateNetwork::private-lb-pn-monitoring",
@@ -64,6 +69,7 @@ describe("pulumi up -s prod", () => {
         expect(test.metadata.name).toBe("test-lb-private");
         expect(test.metadata.namespace).toBe("ops-tools");
         expect(test.metadata.annotations).toEqual({
+            "service.beta.kubernetes.io/scw-loadbalancer-certificate-ids": `443:fr-par-1/${fakeUuid("test-certificate-certificate")}`,
             "service.beta.kubernetes.io/scw-loadbalancer-externally-managed": "true",
             "service.beta.kubernetes.io/scw-loadbalancer-id": `fr-par-1/${fakeUuid("private-lb-lb")}`,
             "service.beta.kubernetes.io/scw-loadbalancer-zone": "fr-par-1",
@@ -100,6 +106,32 @@ describe("pulumi up -s prod", () => {
         expect(world.invokes.filter((i) => i.token === "cloudflare:index/getZone:getZone").every((i) => i.inputs.filter.name === "example.com")).toBe(true);
     });
 
+    it("issues one certificate per app for all its names and binds it through the Service annotation", () => {
+        const lbId = `fr-par-1/${fakeUuid("private-lb-lb")}`;
+        const test = world.one(CERTIFICATE_TYPE, "test-certificate-certificate").inputs;
+        expect(test).toMatchObject({
+            domains: ["test.prod.example.com", "test.monitoring.example.com"],
+            loadBalancerId: lbId,
+            zone: "fr-par-1",
+            acmeDirectoryUrl: "https://acme-v02.api.letsencrypt.org/directory",
+            email: "platform-team@example.com",
+            keyType: "ecdsa-p256",
+            binding: { mode: "annotation", frontendPort: 443 },
+            cloudflareZones: ["example.com"],
+        });
+        const backoffice = world.one(CERTIFICATE_TYPE, "backoffice-certificate-certificate").inputs;
+        expect(backoffice).toMatchObject({ domains: ["backoffice.prod.example.com", "backoffice.monitoring.example.com"], binding: { mode: "annotation", frontendPort: 8443 } });
+        // One ACME account for the stack, passed as a secret.
+        expect(world.byType("tls:index/privateKey:PrivateKey")).toHaveLength(1);
+        expect(world.one("tls:index/privateKey:PrivateKey").inputs).toMatchObject({ algorithm: "ECDSA", ecdsaCurve: "P256" });
+        expect(JSON.stringify(test.accountKeyPem)).toContain("1b47061264138c4ac30d75fd1eb44270");
+
+        const annotationOf = (service: string) =>
+            (world.one("kubernetes:core/v1:Service", service).inputs.metadata as { annotations: Record<string, string> }).annotations["service.beta.kubernetes.io/scw-loadbalancer-certificate-ids"];
+        expect(annotationOf("test-service-service")).toBe(`443:fr-par-1/${fakeUuid("test-certificate-certificate")}`);
+        expect(annotationOf("backoffice-service-service")).toBe(`8443:fr-par-1/${fakeUuid("backoffice-certificate-certificate")}`);
+    });
+
     it("exports what stack references read", async () => {
         expect(program.environment).toBe("prod");
         expect(await valueOf(program.zone)).toBe("fr-par-1");
@@ -109,5 +141,10 @@ describe("pulumi up -s prod", () => {
             backoffice: ["backoffice.prod.example.com", "backoffice.monitoring.example.com"],
         });
         expect(program.httpsPorts).toEqual({ test: 443, backoffice: 8443 });
+        expect(await valueOf(program.certificateIds)).toEqual({
+            test: `fr-par-1/${fakeUuid("test-certificate-certificate")}`,
+            backoffice: `fr-par-1/${fakeUuid("backoffice-certificate-certificate")}`,
+        });
+        expect(await valueOf(program.certificateRenewalDueAt)).toEqual({ test: "2027-01-21T00:00:00.000Z", backoffice: "2027-01-21T00:00:00.000Z" });
     });
 });

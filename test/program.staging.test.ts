@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { fakePrivateIp, fakeUuid, MockWorld, valueOf } from "./support/pulumiMocks";
+import { CERTIFICATE_TYPE, fakePrivateIp, fakeUuid, MockWorld, valueOf } from "./support/pulumiMocks";
 import { Program, runProgram } from "./support/program";
 
 let world: MockWorld;
@@ -14,6 +14,9 @@ describe("pulumi up -s staging", () => {
         expect(world.resources.map((r) => `${r.type}::${r.name}`).sort()).toEqual(
             [
                 "scw-private-lb:loadbalancer:PrivateLoadBalancer::private-lb",
+                "tls:index/privateKey:PrivateKey::acme-account-key",
+                "scw-private-lb:certificate:AcmeCertificate::test-certificate",
+                "pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate::test-certificate-certificate",
                 "scaleway:loadbalancers/loadBalancer:LoadBalancer::private-lb-lb",
                 "scaleway:loadbalancers/privateNetwork:PrivateNetwork::private-lb-pn-staging",
                 "scw-private-lb:endpoint:PrivateEndpoint::test",
@@ -36,6 +39,7 @@ describe("pulumi up -s staging", () => {
         const service = world.one("kubernetes:core/v1:Service").inputs as { metadata: { annotations: Record<string, string> } };
         expect(service.metadata.annotations["service.beta.kubernetes.io/scw-loadbalancer-id"]).toBe(`fr-par-1/${fakeUuid("private-lb-lb")}`);
         expect(service.metadata.annotations["service.beta.kubernetes.io/scw-loadbalancer-private"]).toBe("true");
+        expect(service.metadata.annotations["service.beta.kubernetes.io/scw-loadbalancer-certificate-ids"]).toBe(`443:fr-par-1/${fakeUuid("test-certificate-certificate")}`);
         expect(world.one("cloudflare:index/dnsRecord:DnsRecord").inputs).toMatchObject({
             name: "test.staging.example.com",
             content: fakePrivateIp("fr-par/3b9f6e2a-1c4d-4e8f-a7b6-5d4c3b2a1f0e"),
@@ -43,5 +47,14 @@ describe("pulumi up -s staging", () => {
             ttl: 120,
         });
         expect(await valueOf(program.fqdns)).toEqual({ test: ["test.staging.example.com"] });
+    });
+
+    it("uses Let's Encrypt staging and the stack's 30-day renewal floor", () => {
+        expect(world.one(CERTIFICATE_TYPE).inputs).toMatchObject({
+            domains: ["test.staging.example.com"],
+            acmeDirectoryUrl: "https://acme-staging-v02.api.letsencrypt.org/directory",
+            renewal: { minDaysRemaining: 30 },
+            binding: { mode: "annotation", frontendPort: 443 },
+        });
     });
 });

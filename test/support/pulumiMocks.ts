@@ -6,6 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime";
 import { createHash } from "node:crypto";
 
+export const CERTIFICATE_TYPE = "pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate";
+
 export interface RegisteredResource {
     type: string;
     name: string;
@@ -51,6 +53,15 @@ export async function installMocks(options: { project?: string; stack?: string; 
                         return { id: `${args.inputs.zone}/${fakeUuid(args.name)}`, state: { ...args.inputs, privateIps: [] } };
                     case "scaleway:loadbalancers/privateNetwork:PrivateNetwork":
                         return { id: `${args.inputs.zone}/${fakeUuid(args.name)}`, state: args.inputs };
+                    case CERTIFICATE_TYPE: {
+                        // What the provider's create returns, minus the key material.
+                        const zone = String(args.inputs.loadBalancerId).split("/")[0];
+                        const uuid = fakeUuid(args.name);
+                        return {
+                            id: uuid,
+                            state: { ...args.inputs, certificateId: `${zone}/${uuid}`, certificateUuid: uuid, notAfter: "2027-02-20T00:00:00.000Z", renewalDueAt: "2027-01-21T00:00:00.000Z", bindingStatus: "annotation-pending" },
+                        };
+                    }
                     default:
                         return { id: `${args.name}-id`, state: args.inputs };
                 }
