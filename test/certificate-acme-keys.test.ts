@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KeyUsageFlags, KeyUsagesExtension, Pkcs10CertificateRequest, SubjectAlternativeNameExtension } from "@peculiar/x509";
 import { afterAll, describe, expect, it } from "vitest";
-import { createCsr, generateCertificateKey } from "../components/certificate/keys";
+import { createCsr, generateCertificateKey, keyAlgorithms } from "../components/certificate/keys";
 import type { KeyType } from "../components/certificate/types";
 
 const workDir = mkdtempSync(join(tmpdir(), "csr-test-"));
@@ -35,6 +35,18 @@ describe("certificate keys", () => {
         expect(parsed.asymmetricKeyDetails?.namedCurve ?? parsed.asymmetricKeyDetails?.modulusLength).toBe(
             modulusLength ?? "prime256v1",
         );
+    });
+});
+
+describe("key algorithms", () => {
+    it("maps every key type to its generation parameters and KeyUsage", () => {
+        expect(keyAlgorithms("ecdsa-p256")).toMatchObject({ generate: { name: "ECDSA", namedCurve: "P-256" }, usages: KeyUsageFlags.digitalSignature });
+        for (const [keyType, modulusLength] of [["rsa-2048", 2048], ["rsa-4096", 4096]] as const) {
+            expect(keyAlgorithms(keyType)).toMatchObject({
+                generate: { name: "RSASSA-PKCS1-v1_5", modulusLength, hash: "SHA-256" },
+                usages: KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment,
+            });
+        }
     });
 });
 
