@@ -20,7 +20,7 @@ import {
     networkErrorReason,
     parseRetryAfterMs,
 } from "./ari";
-import { type CloudflareOptions, type Dns01Challenge, withDns01Records } from "./dns01";
+import { backoffDelayMs, type CloudflareOptions, type Dns01Challenge, withDns01Records } from "./dns01";
 import { createCsr, generateCertificateKey } from "./keys";
 import { type CertificateInfo, parseCertificateBundle } from "./pem";
 import type { KeyType } from "./types";
@@ -108,13 +108,13 @@ interface TransportSettings {
 }
 
 /** Whether a failed request is worth another try: the server is there but busy, or the line dropped. */
-export function isRetryableStatus(status: number): boolean {
+function isRetryableStatus(status: number): boolean {
     return status === 429 || status >= 500;
 }
 
-/** Exponential backoff delays between tries: 1 s, 2 s, 4 s, ... capped at 8 s. */
+/** Delay after failed try number `attempt` (from 1): 1 s, 2 s, 4 s, ... capped at 8 s. */
 export function retryDelayMs(attempt: number): number {
-    return Math.min(RETRY_BACKOFF_MS.max, RETRY_BACKOFF_MS.min * 2 ** (attempt - 1));
+    return backoffDelayMs(attempt - 1, RETRY_BACKOFF_MS);
 }
 
 /**
@@ -124,7 +124,7 @@ export function retryDelayMs(attempt: number): number {
 export function backoffAttemptsFor(totalMs: number, bounds: { min: number; max: number }): number {
     let attempts = 1;
     for (let waited = 0; waited < totalMs; attempts++) {
-        waited += Math.min(bounds.max, bounds.min * 2 ** (attempts - 1));
+        waited += backoffDelayMs(attempts - 1, bounds);
     }
     return attempts;
 }

@@ -107,8 +107,8 @@ function dnsServerOrUndefined(entry: string): string | undefined {
     }
 }
 
-/** Poll delays: min, 2·min, 4·min, ... capped at max. */
-export function pollDelayMs(attempt: number, bounds: { min: number; max: number }): number {
+/** Doubling backoff from 0: min, 2·min, 4·min, ... capped at max. */
+export function backoffDelayMs(attempt: number, bounds: { min: number; max: number }): number {
     return Math.min(bounds.max, bounds.min * 2 ** attempt);
 }
 
@@ -359,7 +359,7 @@ async function waitForPropagation(
             log("DNS-01: every server serves every TXT record");
             return;
         }
-        const delay = pollDelayMs(attempt, bounds);
+        const delay = backoffDelayMs(attempt, bounds);
         if (Date.now() + delay > deadline) {
             throw new Error(propagationTimeoutMessage(pending, timeoutMs));
         }
