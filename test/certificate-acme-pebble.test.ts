@@ -112,11 +112,38 @@ describe("issueCertificate against Pebble and the local Cloudflare API", () => {
         ]);
     });
 
-    it("checks propagation on the given resolvers instead of the zone's name servers", async () => {
+    it("checks propagation on the given resolvers, with the TXT TTL asked for", async () => {
         const { lines, log } = logLines();
-        await issueCertificate(issueRequest(["resolvers.example.com"], { dnsResolvers: [pebble.dnsServer], log }));
+        let published: { name: string; ttl: number; comment: string | null }[] = [];
+        const watch = (line: string) => {
+            log(line);
+            if (line === "DNS-01: every server serves every TXT record") {
+                published = txtRecords().map(({ name, ttl, comment }) => ({ name, ttl, comment }));
+            }
+        };
+        await issueCertificate(issueRequest(["resolvers.example.com"], { dnsResolvers: [pebble.dnsServer], txtTtl: 60, log: watch }));
         expect(lines).toContain("DNS-01: waiting for 1 TXT record(s) on 1 server(s)");
+        expect(published).toEqual([
+            { name: "_acme-challenge.resolvers.example.com", ttl: 60, comment: "ACME DNS-01 challenge, removed after validation" },
+        ]);
         expect(txtRecords()).toEqual([]);
+    });
+
+    it("publishes with a TTL of 120 s by default and refuses one under Cloudflare's 60 s before any call", async () => {
+        let ttls: number[] = [];
+        const watch = (line: string) => {
+            if (line === "DNS-01: every server serves every TXT record") {
+                ttls = txtRecords().map((record) => record.ttl);
+            }
+        };
+        await issueCertificate(issueRequest(["ttl.example.com"], { log: watch }));
+        expect(ttls).toEqual([120]);
+        const before = cloudflare.calls.length;
+        // A CA that is not even asked: the request is refused before the directory is read.
+        await expect(issueCertificate(issueRequest(["ttl.example.com"], { txtTtl: 30, directoryUrl: "https://127.0.0.1:9/dir" }))).rejects.toThrow(
+            "DNS-01: TXT TTL must be a whole number of seconds from 60 to 86400, got 30",
+        );
+        expect(cloudflare.calls.length).toBe(before);
     });
 
     it("rides out a Cloudflare 500 with the SDK's retries", async () => {

@@ -20,7 +20,7 @@ import {
     networkErrorReason,
     parseRetryAfterMs,
 } from "./ari";
-import { backoffDelayMs, type CloudflareOptions, type Dns01Challenge, withDns01Records } from "./dns01";
+import { backoffDelayMs, type CloudflareOptions, type Dns01Challenge, validateTtl, withDns01Records } from "./dns01";
 import { createCsr, generateCertificateKey } from "./keys";
 import { type CertificateInfo, parseCertificateBundle } from "./pem";
 import type { KeyType } from "./types";
@@ -52,6 +52,8 @@ export interface IssueRequest {
     replaces?: string;
     /** "ip" or "ip:port" resolvers for the propagation check instead of the zones' name servers. */
     dnsResolvers?: string[];
+    /** TTL of the challenge TXT records, seconds (default 120, at least 60). */
+    txtTtl?: number;
     cloudflare: CloudflareOptions;
     /** Extra CA certificates (PEM) to trust for the ACME server's TLS, e.g. Pebble's. */
     caCertificatesPem?: string;
@@ -272,6 +274,10 @@ export async function issueCertificate(request: IssueRequest): Promise<IssuedCer
     const log = request.log ?? (() => undefined);
     const timeouts = request.timeouts ?? {};
     const domains = normalizeDomains(request.domains);
+    if (request.txtTtl !== undefined) {
+        // Checked before the CA is asked for an order that would then be wasted.
+        validateTtl(request.txtTtl);
+    }
     const client = createClient(request, timeouts);
 
     log(`ACME: using account ${request.email} at ${request.directoryUrl}`);
@@ -302,6 +308,7 @@ export async function issueCertificate(request: IssueRequest): Promise<IssuedCer
         dns01,
         {
             cloudflare: request.cloudflare,
+            ttl: request.txtTtl,
             resolvers: request.dnsResolvers,
             propagationTimeoutMs: timeouts.propagationMs,
             log,

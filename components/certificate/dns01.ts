@@ -26,10 +26,6 @@ export interface Dns01Options {
     resolvers?: string[];
     /** Bound on the wait until every server serves every record (default 180 s). */
     propagationTimeoutMs?: number;
-    /** Bounds of the poll interval, which doubles from `min` to `max` (default 500 ms..2 s). */
-    pollIntervalMs?: { min: number; max: number };
-    /** Bound on each DNS query (default 2 s). */
-    queryTimeoutMs?: number;
     log?: (line: string) => void;
 }
 
@@ -39,11 +35,12 @@ export interface Dns01Challenge {
     value: string;
 }
 
-export const DEFAULT_TXT_TTL = 120;
-export const MIN_TXT_TTL = 60;
-export const DEFAULT_PROPAGATION_TIMEOUT_MS = 180_000;
-const DEFAULT_POLL_INTERVAL_MS = { min: 500, max: 2_000 };
-const DEFAULT_QUERY_TIMEOUT_MS = 2_000;
+const DEFAULT_TXT_TTL = 120;
+const MIN_TXT_TTL = 60;
+const DEFAULT_PROPAGATION_TIMEOUT_MS = 180_000;
+/** Propagation polls: every 0.5 s at first, then every 2 s. */
+const POLL_INTERVAL_MS = { min: 500, max: 2_000 };
+const QUERY_TIMEOUT_MS = 2_000;
 const DEFAULT_CLOUDFLARE_TIMEOUT_MS = 30_000;
 const DEFAULT_CLOUDFLARE_RETRIES = 2;
 const MAX_CNAME_HOPS = 8;
@@ -279,7 +276,7 @@ interface DnsServer {
     address: string;
 }
 
-async function serversFor(zone: CloudflareZone, resolvers: string[] | undefined, queryTimeoutMs: number): Promise<DnsServer[]> {
+async function serversFor(zone: CloudflareZone, resolvers: string[] | undefined): Promise<DnsServer[]> {
     if (resolvers !== undefined && resolvers.length > 0) {
         return resolvers.map((address) => ({ label: address, address }));
     }
@@ -292,7 +289,7 @@ async function serversFor(zone: CloudflareZone, resolvers: string[] | undefined,
             if (literal !== undefined) {
                 return [{ label: literal, address: literal }];
             }
-            const addresses = await new dns.Resolver({ timeout: queryTimeoutMs, tries: 2 }).resolve4(nameServer).catch((error: unknown) => {
+            const addresses = await new dns.Resolver({ timeout: QUERY_TIMEOUT_MS, tries: 2 }).resolve4(nameServer).catch((error: unknown) => {
                 throw new Error(`DNS-01: cannot resolve name server ${nameServer} of zone ${zone.name}: ${dnsErrorText(error)}`);
             });
             return addresses.map((address) => ({ label: `${nameServer} (${address})`, address }));
@@ -303,9 +300,9 @@ async function serversFor(zone: CloudflareZone, resolvers: string[] | undefined,
 
 type TxtAnswer = { ok: true } | { ok: false; saw: string };
 
-async function askTxt(server: DnsServer, name: string, value: string, queryTimeoutMs: number): Promise<TxtAnswer> {
+async function askTxt(server: DnsServer, name: string, value: string): Promise<TxtAnswer> {
     // A resolver of our own per query: never the process-wide one, never its cache or its servers.
-    const resolver = new dns.Resolver({ timeout: queryTimeoutMs, tries: 1 });
+    const resolver = new dns.Resolver({ timeout: QUERY_TIMEOUT_MS, tries: 1 });
     resolver.setServers([server.address]);
     try {
         const values = (await resolver.resolveTxt(name)).map((chunks) => chunks.join(""));
@@ -335,21 +332,19 @@ async function waitForPropagation(
     options: Dns01Options,
     log: (line: string) => void,
 ): Promise<void> {
-    const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
     const timeoutMs = options.propagationTimeoutMs ?? DEFAULT_PROPAGATION_TIMEOUT_MS;
-    const bounds = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     const deadline = Date.now() + timeoutMs;
     let pending = (
         await Promise.all(
             placements.map(async (placement) =>
-                (await serversFor(placement.zone, resolvers, queryTimeoutMs)).map((server) => ({ placement, server, saw: "not asked yet" })),
+                (await serversFor(placement.zone, resolvers)).map((server) => ({ placement, server, saw: "not asked yet" })),
             ),
         )
     ).flat();
     log(`DNS-01: waiting for ${placements.length} TXT record(s) on ${new Set(pending.map((check) => check.server.label)).size} server(s)`);
     for (let attempt = 0; ; attempt++) {
         const answers = await Promise.all(
-            pending.map((check) => askTxt(check.server, check.placement.recordName, check.placement.challenge.value, queryTimeoutMs)),
+            pending.map((check) => askTxt(check.server, check.placement.recordName, check.placement.challenge.value)),
         );
         pending = pending.flatMap((check, index) => {
             const answer = answers[index];
@@ -359,7 +354,7 @@ async function waitForPropagation(
             log("DNS-01: every server serves every TXT record");
             return;
         }
-        const delay = backoffDelayMs(attempt, bounds);
+        const delay = backoffDelayMs(attempt, POLL_INTERVAL_MS);
         if (Date.now() + delay > deadline) {
             throw new Error(propagationTimeoutMessage(pending, timeoutMs));
         }
