@@ -3,7 +3,7 @@
  * answers with the entrance stack's outputs: the shared LB is referenced, never created, and every
  * resource it declares passes the policy pack.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime";
@@ -132,12 +132,34 @@ describe("consumer of the entrance stack", () => {
     });
 });
 
+/** Packages the components load at run time (type-only imports excluded), by package name. */
+function runtimePackagesOfComponents(dir: string): string[] {
+    const packages = new Set<string>();
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) {
+            runtimePackagesOfComponents(path).forEach((name) => packages.add(name));
+            continue;
+        }
+        const source = readFileSync(path, "utf8");
+        const specifiers = [...source.matchAll(/^import (?!type )[^;]*?from "([^"]+)"/gm), ...source.matchAll(/require\("([^"]+)"\)/g)].map((match) => match[1]);
+        for (const specifier of specifiers.filter((name) => !name.startsWith(".") && !name.startsWith("node:"))) {
+            packages.add(specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/"));
+        }
+    }
+    return [...packages].sort();
+}
+
 describe("consumer project files", () => {
-    it("pins every runtime package of the root at the root's exact version (one copy of @pulumi/pulumi)", () => {
+    it("declares every package the components load, each at the root's exact version (one copy of @pulumi/pulumi)", () => {
         const root = JSON.parse(readFileSync(join(consumerDir, "..", "..", "package.json"), "utf8")) as { dependencies: Record<string, string> };
         const consumer = JSON.parse(readFileSync(join(consumerDir, "package.json"), "utf8")) as { name: string; dependencies: Record<string, string> };
-        const { "@pulumi/policy": _policyOnly, ...runtime } = root.dependencies;
-        expect(consumer.dependencies).toEqual(runtime);
+        const needed = runtimePackagesOfComponents(join(consumerDir, "..", "..", "components"));
+        expect(needed).toEqual(expect.arrayContaining(["@pulumi/pulumi", "@pulumi/kubernetes", "@pulumiverse/scaleway", "acme-client"]));
+        expect(needed.filter((name) => !(name in consumer.dependencies))).toEqual([]);
+        for (const [name, version] of Object.entries(consumer.dependencies)) {
+            expect({ name, version }).toEqual({ name, version: root.dependencies[name] });
+        }
         expect(consumer.name).toBe(parse(readFileSync(join(consumerDir, "Pulumi.yaml"), "utf8")).name);
     });
 });
