@@ -7,9 +7,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import {
     attachedEnvironments,
+    certificateSettingsFor,
     decodePulumiConfig,
     DnsEnvironment,
-    endpointFqdns,
     EnvironmentConfig,
     parseStackConfig,
     PrivateEndpoint,
@@ -50,25 +50,13 @@ const dnsEnvironments = Object.fromEntries(environments.map((env) => [env, dnsEn
 
 // One ACME account for the stack: renewals by the same account are what ARI's rate-limit exemption needs.
 const acmeAccountKey = new tls.PrivateKey("acme-account-key", { algorithm: "ECDSA", ecdsaCurve: "P256" });
-// `check` can reject a name outside every zone only when all zones are known by name.
-const zoneNames = environments.map((env) => config.environments[env].cloudflareZone);
-const cloudflareZones = zoneNames.every((zone) => zone !== undefined) ? [...new Set(zoneNames as string[])] : undefined;
-
 const certificates = config.apps.map(
     (app) =>
         new AcmeCertificate(`${app.name}-certificate`, {
-            domains: endpointFqdns(app.name, dnsEnvironments),
+            ...certificateSettingsFor(config, app),
             loadBalancerId: loadBalancer.loadBalancerId,
-            zone: config.zone,
             acmeServer: config.acmeServer,
-            email: config.acmeEmail,
-            profile: config.certificateProfile,
-            keyType: config.certificateKeyType,
-            renewal: { minDaysRemaining: config.renewalMinDaysRemaining },
-            // The CCM owns the app's frontend: the certificate reaches it through the Service annotation.
-            binding: { mode: "annotation", frontendPort: app.httpsPort },
             accountKeyPem: acmeAccountKey.privateKeyPem,
-            cloudflareZones,
         }),
 );
 

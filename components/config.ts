@@ -273,3 +273,24 @@ function decodeValue(value: string): unknown {
 export function attachedEnvironments(config: StackConfig): string[] {
     return [config.environment, ...config.reachableFrom.filter((env) => env !== config.environment)];
 }
+
+/**
+ * What the stack config says about one app's certificate; the LB id and the account key come from
+ * resources. Names: the app in every attached environment, the stack's own first.
+ */
+export function certificateSettingsFor(config: StackConfig, app: AppConfig) {
+    const environments = attachedEnvironments(config);
+    const zoneNames = environments.map((env) => config.environments[env].cloudflareZone);
+    return {
+        domains: environments.map((env) => appFqdn(app.name, config.environments[env].domain)),
+        zone: config.zone,
+        email: config.acmeEmail,
+        profile: config.certificateProfile,
+        keyType: config.certificateKeyType,
+        renewal: config.renewalMinDaysRemaining !== undefined ? { minDaysRemaining: config.renewalMinDaysRemaining } : {},
+        // The CCM owns the app's frontend: the certificate reaches it through the Service annotation.
+        binding: { mode: "annotation" as const, frontendPort: app.httpsPort },
+        // `check` can reject a name outside every zone only when all zones are known by name.
+        cloudflareZones: zoneNames.every((zone): zone is string => zone !== undefined) ? [...new Set(zoneNames)] : undefined,
+    };
+}

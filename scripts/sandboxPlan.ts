@@ -4,7 +4,7 @@
  * component would send), when to move the clock for the renewal, and the final table.
  */
 import { createHash } from "node:crypto";
-import { attachedEnvironments, type AppConfig, type StackConfig } from "../components/config";
+import { attachedEnvironments, certificateSettingsFor, type AppConfig, type StackConfig } from "../components/config";
 import { loadBalancerName } from "../components/naming";
 import { dnsNamesOf } from "./statusReport";
 import { renderTable, shortTime } from "./table";
@@ -128,25 +128,12 @@ export interface LocalAcme {
  * on the app's TLS port, the stack's renewal and key settings, and the local ACME CA instead of the stack's.
  */
 export function certificateInputsFor(config: StackConfig, app: AppConfig, loadBalancerId: string, acme: LocalAcme): Record<string, unknown> {
-    const domains = dnsNamesOf(config)
-        .filter((name) => name.app === app.name)
-        .map((name) => name.fqdn);
-    // As the program does: `check` can hold the names to the zones only when every zone is known by name.
-    const zoneNames = attachedEnvironments(config).map((environment) => config.environments[environment].cloudflareZone);
-    const zones = zoneNames.every((zone): zone is string => zone !== undefined) ? [...new Set(zoneNames)] : [];
     const inputs: Record<string, unknown> = {
-        domains,
+        ...certificateSettingsFor(config, app),
         loadBalancerId,
-        zone: config.zone,
         acmeDirectoryUrl: acme.directoryUrl,
-        email: config.acmeEmail,
         accountKeyPem: acme.accountKeyPem,
-        profile: config.certificateProfile,
-        keyType: config.certificateKeyType,
-        renewal: config.renewalMinDaysRemaining !== undefined ? { minDaysRemaining: config.renewalMinDaysRemaining } : {},
-        binding: { mode: "annotation", frontendPort: app.httpsPort },
         dnsResolvers: [acme.dnsResolver],
-        ...(zones.length > 0 ? { cloudflareZones: zones } : {}),
     };
     // The engine never sends undefined values.
     return Object.fromEntries(Object.entries(inputs).filter(([, value]) => value !== undefined));

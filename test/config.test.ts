@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { attachedEnvironments, ConfigError, decodePulumiConfig, parseStackConfig, stackConfigShape } from "../components/config";
+import { attachedEnvironments, certificateSettingsFor, ConfigError, decodePulumiConfig, parseStackConfig, stackConfigShape } from "../components/config";
 
 const root = join(__dirname, "..");
 const base = {
@@ -156,5 +156,40 @@ describe("the stack files", () => {
         const keys = Object.keys(values).join(" ");
         expect(keys).not.toMatch(/secretKey|accessKey|apiToken|passphrase/i);
         expect(JSON.stringify(values)).not.toMatch(/"secure"|SCW[A-Z0-9]{17}/);
+    });
+});
+
+describe("certificateSettingsFor", () => {
+    const twoEnvironments = {
+        ...base,
+        reachableFrom: ["monitoring"],
+        renewalMinDaysRemaining: 30,
+        environments: {
+            prod: base.environments.prod,
+            monitoring: { domain: "monitoring.example.net", privateNetworkName: "pn-mon", cloudflareZone: "example.net" },
+        },
+        apps: [{ name: "test", namespace: "ops", httpsPort: 8443 }],
+    };
+
+    it("covers the app in every attached environment, own first, bound through the annotation on its TLS port", () => {
+        const config = parseStackConfig(twoEnvironments);
+        expect(certificateSettingsFor(config, config.apps[0])).toEqual({
+            domains: ["test.prod.example.com", "test.monitoring.example.net"],
+            zone: "fr-par-1",
+            email: "ops@example.com",
+            profile: undefined,
+            keyType: "ecdsa-p256",
+            renewal: { minDaysRemaining: 30 },
+            binding: { mode: "annotation", frontendPort: 8443 },
+            cloudflareZones: ["example.com", "example.net"],
+        });
+    });
+
+    it("gives check no zone list when a zone is known only by id", () => {
+        const config = parseStackConfig({
+            ...twoEnvironments,
+            environments: { ...twoEnvironments.environments, monitoring: { domain: "monitoring.example.net", privateNetworkName: "pn-mon", cloudflareZoneId: "0123456789abcdef0123456789abcdef" } },
+        });
+        expect(certificateSettingsFor(config, config.apps[0]).cloudflareZones).toBeUndefined();
     });
 });
