@@ -193,7 +193,7 @@ describe("every failure path leaves no TXT record behind", () => {
                     cloudflare: { apiToken: cloudflare.apiToken, baseUrl: cloudflare.baseUrl, maxRetries: 0 },
                 }),
             ),
-        ).rejects.toThrow("Cloudflare: creating TXT _acme-challenge.second.example.net in zone example.net failed: 503");
+        ).rejects.toThrow("Cloudflare: creating TXT _acme-challenge.second.example.net in zone example.net failed: HTTP 503: injected 503 (code 10000)");
         const calls = cloudflare.calls.slice(before);
         expect(calls.filter((call) => call.method === "POST" && call.status === 200)).toHaveLength(1);
         expect(calls.filter((call) => call.method === "DELETE" && call.status === 200)).toHaveLength(1);
@@ -236,13 +236,37 @@ describe("every failure path leaves no TXT record behind", () => {
         }
     });
 
+    it("a record Cloudflare refuses to delete is reported for manual removal, and the certificate still counts", async () => {
+        cloudflare.failNext({ method: "DELETE", pathPattern: /dns_records\//, status: 500 });
+        const { lines, log } = logLines();
+        const issued = await issueCertificate(
+            issueRequest(["stuck.example.com"], { log, cloudflare: { apiToken: cloudflare.apiToken, baseUrl: cloudflare.baseUrl, maxRetries: 0 } }),
+        );
+        expect(issued.leaf.dnsNames).toEqual(["stuck.example.com"]);
+        const [leftover, ...others] = txtRecords();
+        expect(others).toEqual([]);
+        expect(lines.filter((line) => line.includes("could not delete"))).toEqual([
+            `DNS-01: could not delete TXT _acme-challenge.stuck.example.com (record ${leftover.id} in zone example.com): HTTP 500: injected 500 (code 10000); delete it by hand`,
+        ]);
+        await deleteRecord(exampleCom, leftover.id);
+        expect(txtRecords()).toEqual([]);
+    });
+
     it("an invalid Cloudflare token: the error says which permissions the token needs", async () => {
         await expect(
             issueCertificate(issueRequest(["token.example.com"], { cloudflare: { apiToken: "wrong", baseUrl: cloudflare.baseUrl, maxRetries: 0 } })),
-        ).rejects.toThrow(/Cloudflare: looking up zone .* failed: 403 .*the API token needs Zone:Read and Zone:DNS:Edit/);
+        ).rejects.toThrow(/Cloudflare: looking up zone .* failed: HTTP 403: Authentication error \(code 10000\); the API token needs Zone:Read and Zone:DNS:Edit/);
         expect(txtRecords()).toEqual([]);
     });
 });
+
+async function deleteRecord(zone: CloudflareZone, id: string): Promise<void> {
+    const response = await fetch(`${cloudflare.baseUrl}/zones/${zone.id}/dns_records/${id}`, {
+        method: "DELETE",
+        headers: { Authorization: `Bearer ${cloudflare.apiToken}` },
+    });
+    expect(response.status).toBe(200);
+}
 
 async function createRecord(zone: CloudflareZone, record: { type: string; name: string; content: string; ttl: number }): Promise<void> {
     const response = await fetch(`${cloudflare.baseUrl}/zones/${zone.id}/dns_records`, {

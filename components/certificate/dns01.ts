@@ -125,11 +125,14 @@ function createCloudflareClient(options: CloudflareOptions): Cloudflare {
     });
 }
 
+/** "HTTP 403: Authentication error (code 10000)" from the SDK's error, which otherwise quotes the raw body. */
 function cloudflareErrorText(error: unknown): string {
-    if (error instanceof Cloudflare.APIError && (error.status === 401 || error.status === 403)) {
-        return `${error.message} (the API token needs Zone:Read and Zone:DNS:Edit on the zone)`;
+    if (!(error instanceof Cloudflare.APIError) || error.status === undefined) {
+        return error instanceof Error ? error.message : String(error);
     }
-    return error instanceof Error ? error.message : String(error);
+    const details = error.errors.map((detail) => `${detail.message ?? "no message"}${detail.code === undefined ? "" : ` (code ${detail.code})`}`);
+    const text = `HTTP ${error.status}${details.length > 0 ? `: ${details.join("; ")}` : ""}`;
+    return error.status === 401 || error.status === 403 ? `${text}; the API token needs Zone:Read and Zone:DNS:Edit on the zone` : text;
 }
 
 async function cloudflareCall<T>(what: string, call: () => Promise<T>): Promise<T> {
