@@ -130,12 +130,15 @@ describe("talking to an unwell ACME server", () => {
             res.writeHead(nonceRequests === 1 ? 503 : 429, { "Retry-After": nonceRequests === 1 ? "1" : "7200" });
             res.end();
         });
-        await expect(issueCertificate(request(`${base}/dir`, { timeouts: { maxRetryAfterSeconds: 30 } }))).rejects.toThrow(
+        const lines: string[] = [];
+        const log = (line: string) => lines.push(line);
+        await expect(issueCertificate(request(`${base}/dir`, { timeouts: { maxRetryAfterSeconds: 30 }, log }))).rejects.toThrow(
             `the ACME server answered HTTP 429 to HEAD ${base}/nonce and asks to wait 7200 s (2 h) (Retry-After: 7200) before trying again; this run waits at most 30 s`,
         );
         const nonces = exchanges.filter((exchange) => exchange.url === "/nonce");
         expect(nonces.map((exchange) => exchange.method)).toEqual(["HEAD", "HEAD"]);
         expect(nonces[1].at - nonces[0].at).toBeGreaterThanOrEqual(950);
+        expect(lines).toContain(`ACME: HEAD ${base}/nonce answered HTTP 503; try 2 of 4 in 1 s`);
     });
 
     it("gives up after the configured attempts on a server that keeps failing without Retry-After", async () => {

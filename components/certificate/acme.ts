@@ -107,6 +107,7 @@ interface TransportSettings {
     http: AcmeHttpOptions;
     maxRetryAfterMs: number;
     attempts: number;
+    log: (line: string) => void;
 }
 
 /** Whether a failed request is worth another try: the server is there but busy, or the line dropped. */
@@ -176,6 +177,7 @@ function ownRequest(settings: TransportSettings): AcmeTransport["request"] {
                     throw error;
                 }
                 if (isTransientNetworkError(error) && attempt < settings.attempts) {
+                    settings.log(`ACME: ${method.toUpperCase()} ${url}: ${reason}; try ${attempt + 1} of ${settings.attempts} in ${describeWait(retryDelayMs(attempt))}`);
                     await sleep(retryDelayMs(attempt));
                     continue;
                 }
@@ -197,7 +199,9 @@ function ownRequest(settings: TransportSettings): AcmeTransport["request"] {
                 // Let acme-client turn the CA's problem document into its error.
                 return response;
             }
-            await sleep(retryAfterMs ?? retryDelayMs(attempt));
+            const delayMs = retryAfterMs ?? retryDelayMs(attempt);
+            settings.log(`ACME: ${method.toUpperCase()} ${url} answered HTTP ${response.status}; try ${attempt + 1} of ${settings.attempts} in ${describeWait(delayMs)}`);
+            await sleep(delayMs);
         }
     };
 }
@@ -214,6 +218,7 @@ function useOwnTransport(client: acme.Client, settings: TransportSettings): void
 function createClient(
     request: { directoryUrl: string; accountKeyPem: string; caCertificatesPem?: string },
     timeouts: AcmeTimeouts,
+    log: (line: string) => void,
 ): acme.Client {
     const validationMs = timeouts.validationMs ?? DEFAULT_VALIDATION_MS;
     const client = new acme.Client({
@@ -227,6 +232,7 @@ function createClient(
         http: { caCertificatesPem: request.caCertificatesPem, requestTimeoutMs: timeouts.requestMs ?? DEFAULT_REQUEST_TIMEOUT_MS },
         maxRetryAfterMs: (timeouts.maxRetryAfterSeconds ?? DEFAULT_MAX_RETRY_AFTER_SECONDS) * 1000,
         attempts: timeouts.requestAttempts ?? DEFAULT_REQUEST_ATTEMPTS,
+        log,
     });
     return client;
 }
@@ -278,7 +284,7 @@ export async function issueCertificate(request: IssueRequest): Promise<IssuedCer
         // Checked before the CA is asked for an order that would then be wasted.
         validateTtl(request.txtTtl);
     }
-    const client = createClient(request, timeouts);
+    const client = createClient(request, timeouts, log);
 
     log(`ACME: using account ${request.email} at ${request.directoryUrl}`);
     await client.createAccount({ termsOfServiceAgreed: true, contact: [`mailto:${request.email}`] });
@@ -337,7 +343,7 @@ export async function issueCertificate(request: IssueRequest): Promise<IssuedCer
 export async function revokeCertificate(request: RevokeRequest): Promise<void> {
     const log = request.log ?? (() => undefined);
     const { leaf, leafPem } = parseCertificateBundle(request.certificatePem);
-    const client = createClient(request, request.timeouts ?? {});
+    const client = createClient(request, request.timeouts ?? {}, log);
     await client.createAccount({ onlyReturnExisting: true });
     try {
         await client.revokeCertificate(leafPem, { reason: request.reason ?? 0 });
