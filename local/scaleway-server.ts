@@ -49,6 +49,8 @@ export interface PrivateNetworkSeed {
     id: string;
     /** The LB's address in it: "172.16.0.5" or "172.16.0.5/22" (default prefix /22). */
     ip: string;
+    /** Name of the network, for lookups by name through the VPC API (`/vpc/v2/.../private-networks?name=`). */
+    name?: string;
 }
 
 export interface SeedLoadBalancerInput {
@@ -345,6 +347,8 @@ interface FrontendFields {
 
 class ScalewayWorld {
     readonly loadBalancers = new Map<string, LoadBalancerRecord>();
+    /** Names of the private networks seeded with one, by id: what the VPC API lists. */
+    readonly privateNetworkNames = new Map<string, { name: string; region: string }>();
     readonly backends = new Map<string, BackendRecord>();
     readonly frontends = new Map<string, FrontendRecord>();
     readonly certificates = new Map<string, CertificateRecord>();
@@ -588,6 +592,9 @@ class ScalewayWorld {
         for (const network of input.privateNetworks ?? []) {
             const { ipAddress, prefixLength } = splitAddress(network.ip);
             this.addAttachment(lb, network.id, ipAddress, prefixLength);
+            if (network.name !== undefined) {
+                this.privateNetworkNames.set(network.id, { name: network.name, region: lb.region });
+            }
         }
         this.loadBalancers.set(lb.id, lb);
         return this.lbSnapshot(lb);
@@ -844,6 +851,17 @@ class ScalewayWorld {
         return { status: 200, body: { private_network: page.items.map((attachment) => this.privateNetworkJson(lb, attachment)), total_count: page.total } };
     }
 
+    /** VPC v2 `GET private-networks`, filtered by exact name as the real API's `name` filter narrows it. */
+    listVpcPrivateNetworks(region: string, query: URLSearchParams): ApiResponse {
+        const name = query.get("name");
+        const matching = [...this.privateNetworkNames.entries()]
+            .filter(([, network]) => network.region === region && (name === null || network.name.includes(name)))
+            .map(([id, network]) => ({ id, name: network.name, region: network.region, tags: [], subnets: [], dhcp_enabled: true }));
+        const page = paginate(matching, query);
+        if (!page.ok) return page.error;
+        return { status: 200, body: { private_networks: page.items, total_count: page.total } };
+    }
+
     listIpamIps(region: string, query: URLSearchParams): ApiResponse {
         const resourceType = query.get("resource_type");
         const resourceId = query.get("resource_id");
@@ -928,6 +946,11 @@ class ScalewayWorld {
                 handle: ({ params, body }) => this.attachPrivateNetwork(params.zone ?? "", params.id ?? "", body),
             },
             { method: "GET", pattern: /^\/ipam\/v1\/regions\/(?<region>[a-z0-9-]+)\/ips$/, handle: ({ params, query }) => this.listIpamIps(params.region ?? "", query) },
+            {
+                method: "GET",
+                pattern: /^\/vpc\/v2\/regions\/(?<region>[a-z0-9-]+)\/private-networks$/,
+                handle: ({ params, query }) => this.listVpcPrivateNetworks(params.region ?? "", query),
+            },
         ];
     }
 }

@@ -152,7 +152,7 @@ async function runLifecycle(config: StackConfig, world: SandboxWorld, progress: 
             const seeded = scaleway.seedLoadBalancer({
                 name: plan.loadBalancerName,
                 zone: plan.zone,
-                privateNetworks: plan.networks.map((network) => ({ id: network.privateNetworkId, ip: `${network.ip}/22` })),
+                privateNetworks: plan.networks.map((network) => ({ id: network.privateNetworkId, name: network.name, ip: `${network.ip}/22` })),
             });
             return { lb: seeded, frontends: plan.frontends.map((frontend) => scaleway.seedFrontend({ lbId: seeded.id, name: frontend.name, inboundPort: frontend.port })) };
         },

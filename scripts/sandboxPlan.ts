@@ -55,6 +55,8 @@ export interface NetworkSeed {
     environment: string;
     /** Bare UUID. */
     privateNetworkId: string;
+    /** Set when the stack looks the network up by name. */
+    name?: string;
     /** The LB's address in it. */
     ip: string;
 }
@@ -92,7 +94,7 @@ export function seedPlanOf(config: StackConfig): SeedPlan {
     const networks = environments.map((environment, index) => {
         const declared = config.environments[environment];
         const privateNetworkId = declared.privateNetworkId?.split("/").pop() ?? stableUuid(`private-network:${declared.privateNetworkName}`);
-        return { environment, privateNetworkId, ip: `172.16.${index * 4}.10` };
+        return { environment, privateNetworkId, name: declared.privateNetworkName, ip: `172.16.${index * 4}.10` };
     });
     const zoneNameOf = (environment: string) => config.environments[environment].cloudflareZone ?? config.environments[environment].domain;
     const zones = new Map<string, CloudflareZoneSeed>();

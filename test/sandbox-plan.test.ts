@@ -29,8 +29,8 @@ describe("seedPlanOf", () => {
         expect(plan.loadBalancerName).toBe("private-lb-prod-test");
         // prod's network is declared by name: it gets a stable id; monitoring's declared id is kept.
         expect(plan.networks).toEqual([
-            { environment: "prod", privateNetworkId: stableUuid("private-network:pn-prod"), ip: "172.16.0.10" },
-            { environment: "monitoring", privateNetworkId: "7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f", ip: "172.16.4.10" },
+            { environment: "prod", privateNetworkId: stableUuid("private-network:pn-prod"), name: "pn-prod", ip: "172.16.0.10" },
+            { environment: "monitoring", privateNetworkId: "7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f", name: undefined, ip: "172.16.4.10" },
         ]);
         expect(plan.frontends.map((frontend) => [frontend.app, frontend.port])).toEqual([
             ["test", 443],

@@ -239,6 +239,31 @@ describe("status against the local Scaleway API", () => {
     });
 });
 
+describe("status of a stack whose network is known by name", () => {
+    it("resolves prod's pn-prod through the VPC API and reads the LB's IP in each environment", async () => {
+        const prodNetwork = "0f6b1d2e-3c4a-4b5d-8e6f-7a8b9c0d1e2f";
+        server.seedLoadBalancer({
+            name: "private-lb-prod-test",
+            zone: "fr-par-1",
+            privateNetworks: [
+                { id: prodNetwork, name: "pn-prod", ip: "172.16.0.10/22" },
+                { id: "7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f", ip: "172.16.4.10/22" },
+            ],
+        });
+        const { report } = await statusJson("--stack", "prod", "--skip-dns");
+        expect(report.problems.map((problem) => problem.kind)).not.toContain("private-network-unresolved");
+        expect(report.loadBalancers[0].privateIps).toEqual({ prod: "172.16.0.10", monitoring: "172.16.4.10" });
+        expect(server.callCount("GET", /^\/vpc\/v2\/regions\/fr-par\/private-networks/)).toBeGreaterThan(0);
+    });
+
+    it("reports a network name that matches nothing", async () => {
+        server.seedLoadBalancer({ name: "private-lb-prod-test", zone: "fr-par-1", privateNetworks: [{ id: "0f6b1d2e-3c4a-4b5d-8e6f-7a8b9c0d1e2f", name: "pn-other", ip: "172.16.0.10/22" }] });
+        const { code, report } = await statusJson("--stack", "prod", "--skip-dns");
+        expect(code).toBe(1);
+        expect(report.problems.map((problem) => problem.kind)).toContain("private-network-unresolved");
+    });
+});
+
 /** The zone of the staging stack, with A records as `pulumi up` would have made them (or not). */
 async function stagingZone(records: { name: string; content: string; proxied?: boolean }[]): Promise<void> {
     const zone = cloudflare.addZone("example.com");
