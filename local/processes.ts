@@ -214,3 +214,13 @@ export async function launch(options: LaunchOptions): Promise<ManagedProcess> {
         await new Promise((resolve) => setTimeout(resolve, READINESS_POLL_MS));
     }
 }
+
+/** True while a process with this pid exists (signal 0 only checks; it delivers nothing). */
+export function pidIsAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch {
+        return false;
+    }
+}

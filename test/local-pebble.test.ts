@@ -7,18 +7,10 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fullyQualified } from "../local/challtestsrv";
 import { PEBBLE_INSTALL_HINT, startPebble, type PebbleInstance } from "../local/pebble";
-import { runningProcesses } from "../local/processes";
+import { pidIsAlive, runningProcesses } from "../local/processes";
 
 const VALIDITY_SECONDS = 3_600;
 
-function pidIsAlive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch {
-        return false;
-    }
-}
 
 function getStatus(url: string, options: https.RequestOptions): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {

@@ -1,18 +1,10 @@
 import * as net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { freeTcpAndUdpPort, freeTcpPort, isAddressInUse, tcpPortAccepts } from "../local/ports";
-import { launch, MissingBinaryError, ProcessStartError, requireBinary, runningProcesses, stopAll } from "../local/processes";
+import { launch, MissingBinaryError, pidIsAlive, ProcessStartError, requireBinary, runningProcesses, stopAll } from "../local/processes";
 
 const node = process.execPath;
 
-function pidIsAlive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch {
-        return false;
-    }
-}
 
 afterEach(async () => {
     await stopAll();

@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { pidIsAlive } from "../local/processes";
 import { projectRoot } from "../scripts/stackConfig";
 
 const SANDBOX = join(projectRoot, "scripts", "sandbox.ts");
@@ -61,14 +62,6 @@ function startSandbox(args: string[], env: NodeJS.ProcessEnv = process.env): Run
     };
 }
 
-function isAlive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch {
-        return false;
-    }
-}
 
 /** The pids the sandbox printed when Pebble started. */
 function pebblePids(lines: string[]): number[] {
@@ -136,7 +129,7 @@ describe("npm start (the sandbox)", () => {
 
         // Nothing left running, no temp files.
         for (const pid of pebblePids(lines)) {
-            expect(isAlive(pid), `pid ${pid}`).toBe(false);
+            expect(pidIsAlive(pid), `pid ${pid}`).toBe(false);
         }
         expect(existsSync(removedDirectory(lines))).toBe(false);
         expect(lines.at(-2)).toMatch(/^Done in \d+(\.\d)? (s|ms)\.$/);
@@ -166,7 +159,7 @@ describe("npm start (the sandbox)", () => {
         expect(lines).toContain("Interrupted: stopping everything…");
         expect(lines.some((line) => line.startsWith("Done in"))).toBe(false);
         for (const pid of pebblePids(lines)) {
-            expect(isAlive(pid), `pid ${pid}`).toBe(false);
+            expect(pidIsAlive(pid), `pid ${pid}`).toBe(false);
         }
         expect(existsSync(removedDirectory(lines))).toBe(false);
     });
