@@ -20,7 +20,7 @@ import { issueCertificate, revokeCertificate } from "./acme";
 import { fetchRenewalInfo, pickRenewalTime } from "./ari";
 import { type ConfigLookup, type Environment, acmeCaCertificatesPath, resolveCloudflareCredentials, resolveScalewayCredentials } from "./credentials";
 import { buildScalewayCertificateChain } from "./pem";
-import { isRenewalDue, renewalDueAt, renewalPolicyProblems } from "./renewal";
+import { isRenewalDue, renewalDueAt } from "./renewal";
 import {
     certificateName,
     createLoadBalancerCertificates,
@@ -277,10 +277,6 @@ export function certificateLifecycle(options: LifecycleOptions, config: ConfigLo
                 predecessors().delete(key);
                 privateKeyPem = issued.privateKeyPem;
                 const { leaf } = issued;
-                const problems = renewalPolicyProblems(inputs.renewal, leaf);
-                if (problems.length > 0) {
-                    throw new Error(`The certificate was issued but not uploaded: ${problems.join("; ")}.`);
-                }
                 const chain = buildScalewayCertificateChain(issued.privateKeyPem, issued.certificatePem);
                 const name = certificateName(inputs.domains, leaf.notAfter, leaf.serialNumber);
                 const certificateId = await lb.uploadCertificate(inputs.loadBalancerId, name, chain);

@@ -18,6 +18,11 @@ export function renewalDueAt(notBefore: Date, notAfter: Date, policy: RenewalPol
         return new Date(byFraction);
     }
     const byDays = notAfter.getTime() - policy.minDaysRemaining * MS_PER_DAY;
+    if (byDays <= notBefore.getTime()) {
+        // A floor as long as the whole lifetime (30 days on a 6-day certificate) would make it due the
+        // moment it is issued and re-issue it on every `up`: the relative rule alone decides then.
+        return new Date(byFraction);
+    }
     return new Date(Math.min(byFraction, byDays));
 }
 
@@ -45,10 +50,7 @@ export function isRenewalDue(schedule: RenewalSchedule, now: Date): boolean {
  * certificate's validity when it is known: a `minDaysRemaining` as long as the lifetime would make
  * every certificate due the moment it is issued, and renew it on every run.
  */
-export function renewalPolicyProblems(
-    policy: RenewalPolicy,
-    validity?: { notBefore: Date; notAfter: Date },
-): string[] {
+export function renewalPolicyProblems(policy: RenewalPolicy): string[] {
     const problems: string[] = [];
     const { remainingFraction, minDaysRemaining } = policy;
     if (!Number.isFinite(remainingFraction) || remainingFraction <= 0 || remainingFraction > REMAINING_FRACTION_MAX) {
@@ -61,19 +63,7 @@ export function renewalPolicyProblems(
         const { min, max } = MIN_DAYS_REMAINING_RANGE;
         if (!Number.isInteger(minDaysRemaining) || minDaysRemaining < min || minDaysRemaining > max) {
             problems.push(`renewal.minDaysRemaining must be a whole number of days from ${min} to ${max}, got ${minDaysRemaining}`);
-        } else if (validity !== undefined) {
-            const lifetimeDays = (validity.notAfter.getTime() - validity.notBefore.getTime()) / MS_PER_DAY;
-            if (minDaysRemaining >= lifetimeDays) {
-                problems.push(
-                    `renewal.minDaysRemaining (${minDaysRemaining}) must be smaller than the certificate lifetime ` +
-                        `(${formatDays(lifetimeDays)} days), or the certificate is due for renewal as soon as it is issued`,
-                );
-            }
         }
     }
     return problems;
-}
-
-function formatDays(days: number): string {
-    return Number.isInteger(days) ? String(days) : days.toFixed(2);
 }
