@@ -59,6 +59,8 @@ export interface FaultRule {
     /** How many matching requests fail (default 1). */
     times?: number;
     retryAfterSeconds?: number;
+    /** Carry the request out, then answer with the fault: a response lost after the work was done. */
+    afterApplying?: boolean;
 }
 
 /** Faults waiting to fire, consumed in the order they were added. */
@@ -88,6 +90,8 @@ export interface ApiServerHooks {
     routes: readonly Route[];
     /** Runs before routing; a response here (auth failure, injected fault) short-circuits. */
     intercept(request: ApiRequest): ApiResponse | undefined;
+    /** Runs after the request was carried out; a response here replaces the real answer. */
+    afterHandling?(request: ApiRequest): ApiResponse | undefined;
     notFound(request: ApiRequest): ApiResponse;
     badJson(request: ApiRequest, reason: string): ApiResponse;
 }
@@ -142,7 +146,8 @@ async function answer(hooks: ApiServerHooks, request: ApiRequest, rawBody: strin
         }
     }
     const matched = route(hooks.routes, request);
-    return matched ? await matched.handle(request) : hooks.notFound(request);
+    const handled = matched ? await matched.handle(request) : hooks.notFound(request);
+    return hooks.afterHandling?.(request) ?? handled;
 }
 
 export async function startApiServer(hooks: ApiServerHooks): Promise<RunningApiServer> {

@@ -187,6 +187,8 @@ class CloudflareWorld {
     readonly zones = new Map<string, CloudflareZone & { createdOn: string }>();
     readonly dnsRecords = new Map<string, CloudflareDnsRecord>();
     readonly faults = new FaultQueue<CloudflareFault>();
+    /** Requests carried out whose answer is replaced by a fault (`afterApplying`). */
+    private readonly lostResponses = new WeakMap<ApiRequest, CloudflareFault>();
     /** Mirror operations run one after another so challtestsrv ends up matching the records. */
     private mirrorChain: Promise<void> = Promise.resolve();
 
@@ -250,6 +252,15 @@ class CloudflareWorld {
         const authorization = request.headers.authorization;
         if (authorization !== `Bearer ${this.apiToken}`) return failure(403, 10000, "Authentication error");
         const fault = this.faults.take(request.method, request.path);
+        if (fault?.afterApplying) {
+            this.lostResponses.set(request, fault);
+            return undefined;
+        }
+        return fault ? faultResponse(fault) : undefined;
+    }
+
+    afterHandling(request: ApiRequest): ApiResponse | undefined {
+        const fault = this.lostResponses.get(request);
         return fault ? faultResponse(fault) : undefined;
     }
 
@@ -412,6 +423,7 @@ export async function startCloudflareServer(options: CloudflareServerOptions = {
     const server = await startApiServer({
         routes: world.routes(),
         intercept: (request) => world.intercept(request),
+        afterHandling: (request) => world.afterHandling(request),
         notFound: () => failure(404, 7000, "No route for that URI"),
         badJson: () => failure(400, 9207, "Request body is invalid."),
     });

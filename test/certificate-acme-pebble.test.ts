@@ -200,6 +200,18 @@ describe("every failure path leaves no TXT record behind", () => {
         expect(txtRecords()).toEqual([]);
     });
 
+    it("a create whose answer is lost after Cloudflare made the record: the record is found by its token and deleted", async () => {
+        cloudflare.failNext({ method: "POST", pathPattern: /dns_records$/, status: 502, afterApplying: true });
+        const before = cloudflare.calls.length;
+        await expect(
+            issueCertificate(issueRequest(["lost.example.com"], { cloudflare: { apiToken: cloudflare.apiToken, baseUrl: cloudflare.baseUrl, maxRetries: 0 } })),
+        ).rejects.toThrow("Cloudflare: creating TXT _acme-challenge.lost.example.com in zone example.com failed: HTTP 502");
+        const calls = cloudflare.calls.slice(before);
+        expect(calls.filter((call) => call.method === "POST").map((call) => call.status)).toEqual([502]);
+        expect(calls.filter((call) => call.method === "DELETE" && call.status === 200)).toHaveLength(1);
+        expect(txtRecords()).toEqual([]);
+    });
+
     it("a name under no zone fails before anything is created, and says which", async () => {
         const before = cloudflare.calls.length;
         await expect(issueCertificate(issueRequest(["ok.example.com", "app.example.org"]))).rejects.toThrow(

@@ -248,7 +248,12 @@ export async function withDns01Records<T>(
                     ttl,
                     comment: RECORD_COMMENT,
                 }),
-            );
+            ).catch(async (error: unknown) => {
+                // A create whose answer was lost (timeout, reset, 5xx after the write) may still have made the
+                // record. Its value is this order's one-time token, so a record carrying it is ours to delete.
+                created.push(...(await recordsCarrying(client, placement).catch(() => [])));
+                throw error;
+            });
             created.push({ id: record.id, zone: placement.zone, name: placement.recordName });
         }
         await waitForPropagation(placements, resolvers, options, log);
@@ -256,6 +261,16 @@ export async function withDns01Records<T>(
     } finally {
         await deleteRecords(client, created, log);
     }
+}
+
+async function recordsCarrying(client: Cloudflare, placement: TxtPlacement): Promise<CreatedRecord[]> {
+    const found = await client.dns.records.list({
+        zone_id: placement.zone.id,
+        type: "TXT",
+        name: { exact: placement.recordName },
+        content: { exact: placement.challenge.value },
+    });
+    return found.result.map((record) => ({ id: record.id, zone: placement.zone, name: placement.recordName }));
 }
 
 async function deleteRecords(client: Cloudflare, records: CreatedRecord[], log: (line: string) => void): Promise<void> {
