@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { checkInputs } from "../../../components/certificate/validation";
 import { ENTRANCE_POLICIES, RESOURCE_TYPES } from "../../../policy/policies";
+import { pulumiConfigOf } from "../../../scripts/stackConfig";
 import { allRegistered, valueOf } from "../../../test/support/pulumiMocks";
 import { ENTRANCE_OUTPUTS, ENTRANCE_STACK } from "./entrance";
 
@@ -22,23 +23,12 @@ const created: MockResourceArgs[] = [];
 const invoked: MockCallArgs[] = [];
 let program: typeof import("../index");
 
-/** Project defaults, then the stack file: what `pulumi up -s <stack>` hands the program, every value a string. */
-function stackConfig(stack: string): Record<string, string> {
-    const project = parse(readFileSync(join(consumerDir, "Pulumi.yaml"), "utf8")) as { name: string; config: Record<string, { default?: unknown }> };
-    const stackFile = parse(readFileSync(join(consumerDir, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
-    const defaults = Object.entries(project.config)
-        .filter(([, declaration]) => declaration.default !== undefined)
-        .map(([key, declaration]) => [`${project.name}:${key}`, declaration.default]);
-    const values = { ...Object.fromEntries(defaults), ...stackFile.config };
-    return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
-}
-
 function only(type: string): MockResourceArgs[] {
     return created.filter((resource) => resource.type === type);
 }
 
 beforeAll(async () => {
-    pulumi.runtime.setAllConfig(stackConfig("prod"));
+    pulumi.runtime.setAllConfig(pulumiConfigOf("prod", consumerDir));
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
