@@ -95,3 +95,5 @@ export const certificateRenewalDueAt = pulumi.output(
     Object.fromEntries(certificates.map((certificate, i) => [config.apps[i].name, certificate.renewalDueAt])),
 );
 export const httpsPorts = Object.fromEntries(endpoints.map((endpoint, i) => [config.apps[i].name, endpoint.httpsPort]));
+/** Every LB port each app's Service opens (TLS port first): what another project sharing the LB must avoid. */
+export const lbPorts = Object.fromEntries(config.apps.map((app) => [app.name, [app.httpsPort, ...app.extraPorts.map((extra) => extra.port)]]));

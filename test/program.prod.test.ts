@@ -141,6 +141,7 @@ describe("pulumi up -s prod", () => {
             backoffice: ["backoffice.prod.example.com", "backoffice.monitoring.example.com"],
         });
         expect(program.httpsPorts).toEqual({ test: 443, backoffice: 8443 });
+        expect(program.lbPorts).toEqual({ test: [443, 81], backoffice: [8443] });
         expect(await valueOf(program.certificateIds)).toEqual({
             test: `fr-par-1/${fakeUuid("test-certificate-certificate")}`,
             backoffice: `fr-par-1/${fakeUuid("backoffice-certificate-certificate")}`,

@@ -22,9 +22,9 @@ const environments = config.requireObject<Record<string, DnsEnvironment>>("envir
 const fqdns = endpointFqdns(app.hostname, environments);
 
 const entranceOutputs: pulumi.Output<EntranceOutputs> = pulumi
-    .all([entrance.requireOutput("fqdns"), entrance.requireOutput("httpsPorts"), entrance.requireOutput("privateIps")])
-    .apply(([entranceFqdns, httpsPorts, privateIps]) => {
-        const outputs: EntranceOutputs = { fqdns: entranceFqdns, httpsPorts, privateIps };
+    .all([entrance.requireOutput("fqdns"), entrance.requireOutput("lbPorts"), entrance.requireOutput("privateIps")])
+    .apply(([entranceFqdns, lbPorts, privateIps]) => {
+        const outputs: EntranceOutputs = { fqdns: entranceFqdns, lbPorts, privateIps };
         const problems = sharingProblems(
             {
                 hostname: app.hostname,

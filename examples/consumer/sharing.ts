@@ -8,8 +8,8 @@
 export interface EntranceOutputs {
     /** Names each entrance app answers to, keyed by app. */
     fqdns: Record<string, string[]>;
-    /** TLS port of each entrance app on the LB, keyed by app. */
-    httpsPorts: Record<string, number>;
+    /** Every LB port each entrance app's Service opens (TLS port first), keyed by app. */
+    lbPorts: Record<string, number[]>;
     /** The LB's private IPv4 per environment. */
     privateIps: Record<string, string>;
 }
@@ -34,9 +34,9 @@ export function sharingProblems(app: SharedApp, entrance: EntranceOutputs): stri
         );
     }
     for (const port of app.lbPorts) {
-        const owner = Object.entries(entrance.httpsPorts).find(([, used]) => used === port);
+        const owner = Object.entries(entrance.lbPorts).find(([, used]) => used.includes(port));
         if (owner !== undefined) {
-            problems.push(`LB port ${port} is already the TLS port of the entrance app "${owner[0]}": pick a free httpsPort (e.g. 9443)`);
+            problems.push(`LB port ${port} is already used by the entrance app "${owner[0]}": pick a free port (e.g. 9443)`);
         }
     }
     for (const fqdn of app.fqdns) {

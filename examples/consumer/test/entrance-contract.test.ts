@@ -41,6 +41,7 @@ describe("entrance outputs the consumer relies on", () => {
     it("exports the same names and TLS ports as the fixture, and a zoned LB id", () => {
         expect(exported.fqdns).toEqual(ENTRANCE_OUTPUTS.fqdns);
         expect(exported.httpsPorts).toEqual(ENTRANCE_OUTPUTS.httpsPorts);
+        expect(exported.lbPorts).toEqual(ENTRANCE_OUTPUTS.lbPorts);
         expect(exported.environment).toBe(ENTRANCE_OUTPUTS.environment);
         expect(parseZonedId(exported.loadBalancerId as string).zone).toBe(exported.zone);
     });

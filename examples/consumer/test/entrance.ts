@@ -17,4 +17,5 @@ export const ENTRANCE_OUTPUTS = {
         backoffice: ["backoffice.prod.example.com", "backoffice.monitoring.example.com"],
     },
     httpsPorts: { test: 443, backoffice: 8443 },
+    lbPorts: { test: [443, 81], backoffice: [8443] },
 };

@@ -15,9 +15,10 @@ describe("sharing the entrance's LB", () => {
     });
 
     it("refuses a TLS or extra port an entrance app already holds, naming the owner", () => {
-        expect(sharingProblems({ ...grafana, lbPorts: [443, 8443, 9000] }, ENTRANCE_OUTPUTS)).toEqual([
-            `LB port 443 is already the TLS port of the entrance app "test": pick a free httpsPort (e.g. 9443)`,
-            `LB port 8443 is already the TLS port of the entrance app "backoffice": pick a free httpsPort (e.g. 9443)`,
+        expect(sharingProblems({ ...grafana, lbPorts: [443, 8443, 81, 9000] }, ENTRANCE_OUTPUTS)).toEqual([
+            `LB port 443 is already used by the entrance app "test": pick a free port (e.g. 9443)`,
+            `LB port 8443 is already used by the entrance app "backoffice": pick a free port (e.g. 9443)`,
+            `LB port 81 is already used by the entrance app "test": pick a free port (e.g. 9443)`,
         ]);
     });
 
