@@ -24,6 +24,48 @@ const portSelection: Check = (value) =>
         ? undefined
         : `must be true, false, * or a comma-separated list of service ports such as 443,8443`;
 
+interface PortScopedValue {
+    ports: number[];
+    value: string;
+}
+
+/** `80:http;443,8443:https` -> entries; undefined when the value is not in the per-port form. */
+function parsePerPort(value: string): PortScopedValue[] | undefined {
+    const entries = value.split(";").map((entry) => /^([0-9]+(?:,[0-9]+)*):(.+)$/.exec(entry.trim()));
+    if (entries.some((entry) => entry === null)) {
+        return undefined;
+    }
+    return (entries as RegExpExecArray[]).map(([, ports, scoped]) => ({ ports: ports.split(",").map(Number), value: scoped }));
+}
+
+/** The health-check settings take one value for every port, or `<ports>:<value>` entries (CCM docs). */
+const perPort =
+    (check: Check): Check =>
+    (value) => {
+        const entries = parsePerPort(value);
+        if (entries === undefined) {
+            const problem = check(value);
+            return problem && `${problem} (or per port, as in 80:<value>;443,8443:<value>)`;
+        }
+        return entries.map((entry) => check(entry.value)).find((problem) => problem !== undefined);
+    };
+
+/** The values a setting gives, whatever port they apply to. */
+function valuesOf(value: string | undefined): string[] {
+    if (value === undefined) {
+        return [];
+    }
+    return parsePerPort(value)?.map((entry) => entry.value) ?? [value];
+}
+
+/** The ports a setting names explicitly. */
+function portsNamedBy(setting: PassThroughSetting, value: string): number[] {
+    if (PORT_SELECTION_SETTINGS.includes(setting)) {
+        return PORT_LIST.test(value) ? value.split(",").map(Number) : [];
+    }
+    return parsePerPort(value)?.flatMap((entry) => entry.ports) ?? [];
+}
+
 /**
  * The documented CCM settings a stack may pass through, keyed by the camelCase name used in config.
  * The key of the annotation is `scw-loadbalancer-<kebab-case name>`.
@@ -32,14 +74,16 @@ export const PASS_THROUGH_ANNOTATIONS = {
     forwardPortAlgorithm: oneOf("roundrobin", "leastconn"),
     stickySessions: oneOf("none", "cookie", "table"),
     stickySessionsCookieName: nonEmpty,
-    healthCheckType: oneOf("tcp", "http", "https", "mysql", "pgsql", "redis", "ldap"),
+    healthCheckType: perPort(oneOf("tcp", "http", "https", "mysql", "pgsql", "redis", "ldap")),
     healthCheckDelay: duration,
     healthTransientCheckDelay: duration,
     healthCheckTimeout: duration,
     healthCheckMaxRetries: nonNegativeInteger,
-    healthCheckHttpUri: (value: string) => (value.startsWith("/") ? undefined : `must be a path starting with /`),
-    healthCheckHttpMethod: oneOf("GET", "HEAD", "POST", "PUT", "OPTIONS"),
-    healthCheckHttpCode: (value: string) => (/^[1-5][0-9]{2}$/.test(value) ? undefined : `must be an HTTP status code such as 200`),
+    healthCheckHttpUri: perPort((value) => (value.startsWith("/") ? undefined : `must be a path starting with /`)),
+    healthCheckHttpMethod: perPort(oneOf("GET", "HEAD", "POST", "PUT", "OPTIONS")),
+    healthCheckHttpCode: perPort((value) => (/^[1-5][0-9]{2}$/.test(value) ? undefined : `must be an HTTP status code such as 200`)),
+    healthCheckMysqlUser: perPort(nonEmpty),
+    healthCheckPgsqlUser: perPort(nonEmpty),
     proxyProtocolV1: portSelection,
     proxyProtocolV2: portSelection,
     protocolHttp: portSelection,
@@ -53,6 +97,7 @@ export const PASS_THROUGH_ANNOTATIONS = {
 } satisfies Record<string, Check>;
 
 export type PassThroughSetting = keyof typeof PASS_THROUGH_ANNOTATIONS;
+const PORT_SELECTION_SETTINGS: readonly PassThroughSetting[] = ["proxyProtocolV1", "proxyProtocolV2", "protocolHttp"];
 export type PassThroughSettings = Partial<Record<PassThroughSetting, string>>;
 
 export function annotationKey(setting: PassThroughSetting): string {
@@ -66,21 +111,33 @@ export function validatePassThroughSettings(settings: PassThroughSettings, servi
         const problem = PASS_THROUGH_ANNOTATIONS[setting](value);
         if (problem) {
             problems.push(`${setting}: "${value}" ${problem}`);
-        } else if (PORT_LIST.test(value) && ["proxyProtocolV1", "proxyProtocolV2", "protocolHttp"].includes(setting)) {
-            const unknown = value.split(",").map(Number).filter((port) => !servicePorts.includes(port));
-            if (unknown.length > 0) {
-                problems.push(`${setting}: port(s) ${unknown.join(", ")} are not ports of this Service (${servicePorts.join(", ")})`);
-            }
+            continue;
+        }
+        const unknown = portsNamedBy(setting, value).filter((port) => !servicePorts.includes(port));
+        if (unknown.length > 0) {
+            problems.push(`${setting}: port(s) ${unknown.join(", ")} are not ports of this Service (${servicePorts.join(", ")})`);
         }
     }
     if (settings.stickySessions === "cookie" && !settings.stickySessionsCookieName) {
         problems.push(`stickySessionsCookieName: required when stickySessions is "cookie"`);
     }
-    if (settings.healthCheckType === "http" || settings.healthCheckType === "https") {
-        for (const required of ["healthCheckHttpUri", "healthCheckHttpMethod", "healthCheckHttpCode"] as const) {
-            if (!settings[required]) {
-                problems.push(`${required}: required when healthCheckType is "${settings.healthCheckType}"`);
-            }
+    // The CCM needs these companions for the check types it is given (CCM docs, "NB: Required when").
+    const types = valuesOf(settings.healthCheckType);
+    const companions: [string, PassThroughSetting[]][] = [
+        ["http", ["healthCheckHttpUri", "healthCheckHttpMethod", "healthCheckHttpCode"]],
+        ["https", ["healthCheckHttpUri", "healthCheckHttpMethod", "healthCheckHttpCode"]],
+        ["mysql", ["healthCheckMysqlUser"]],
+        ["pgsql", ["healthCheckPgsqlUser"]],
+    ];
+    const required = new Map<PassThroughSetting, string>();
+    for (const [type, settingsNeeded] of companions) {
+        if (types.includes(type)) {
+            settingsNeeded.forEach((needed) => required.has(needed) || required.set(needed, type));
+        }
+    }
+    for (const [needed, type] of required) {
+        if (!settings[needed]) {
+            problems.push(`${needed}: required when healthCheckType uses "${type}"`);
         }
     }
     return problems;

@@ -57,10 +57,32 @@ describe("validatePassThroughSettings", () => {
             "proxyProtocolV1: port(s) 9000 are not ports of this Service (443)",
             'healthCheckMaxRetries: "-1" must be a whole number (0 or more)',
             'stickySessionsCookieName: required when stickySessions is "cookie"',
-            'healthCheckHttpUri: required when healthCheckType is "https"',
-            'healthCheckHttpMethod: required when healthCheckType is "https"',
-            'healthCheckHttpCode: required when healthCheckType is "https"',
+            'healthCheckHttpUri: required when healthCheckType uses "https"',
+            'healthCheckHttpMethod: required when healthCheckType uses "https"',
+            'healthCheckHttpCode: required when healthCheckType uses "https"',
         ]);
+    });
+
+    it("accepts per-port health checks and holds their ports to the Service's", () => {
+        const perPort = { healthCheckType: "443:http;81:tcp", healthCheckHttpUri: "443:/healthz", healthCheckHttpMethod: "443:GET", healthCheckHttpCode: "443:200" };
+        expect(validatePassThroughSettings(perPort, [443, 81])).toEqual([]);
+        expect(validatePassThroughSettings({ ...perPort, healthCheckHttpUri: "8443:/healthz" }, [443, 81])).toEqual([
+            "healthCheckHttpUri: port(s) 8443 are not ports of this Service (443, 81)",
+        ]);
+        expect(validatePassThroughSettings({ healthCheckType: "443:http;81:telnet" }, [443, 81])[0]).toBe(
+            'healthCheckType: "443:http;81:telnet" must be one of tcp, http, https, mysql, pgsql, redis, ldap',
+        );
+        expect(validatePassThroughSettings({ healthCheckType: "htp" }, [443])[0]).toBe(
+            'healthCheckType: "htp" must be one of tcp, http, https, mysql, pgsql, redis, ldap (or per port, as in 80:<value>;443,8443:<value>)',
+        );
+    });
+
+    it("asks for the database user a mysql or pgsql check needs", () => {
+        expect(validatePassThroughSettings({ healthCheckType: "3306:mysql;5432:pgsql" }, [3306, 5432])).toEqual([
+            'healthCheckMysqlUser: required when healthCheckType uses "mysql"',
+            'healthCheckPgsqlUser: required when healthCheckType uses "pgsql"',
+        ]);
+        expect(validatePassThroughSettings({ healthCheckType: "mysql", healthCheckMysqlUser: "monitor" }, [3306])).toEqual([]);
     });
 
     it("accepts the documented value forms", () => {

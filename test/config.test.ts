@@ -80,9 +80,9 @@ describe("parseStackConfig", () => {
             { apps: [{ ...app, ccm: { healthCheckType: "http", bogus: "x" } }] },
             [
                 "scw-private-lb:apps[0].ccm: unknown key(s) bogus: check the spelling against the README's config reference",
-                'scw-private-lb:apps[0].ccm.healthCheckHttpUri: required when healthCheckType is "http"',
-                'scw-private-lb:apps[0].ccm.healthCheckHttpMethod: required when healthCheckType is "http"',
-                'scw-private-lb:apps[0].ccm.healthCheckHttpCode: required when healthCheckType is "http"',
+                'scw-private-lb:apps[0].ccm.healthCheckHttpUri: required when healthCheckType uses "http"',
+                'scw-private-lb:apps[0].ccm.healthCheckHttpMethod: required when healthCheckType uses "http"',
+                'scw-private-lb:apps[0].ccm.healthCheckHttpCode: required when healthCheckType uses "http"',
             ],
         ],
         ["a bad CCM duration", { apps: [{ ...app, ccm: { timeoutClient: "10 minutes" } }] }, ['scw-private-lb:apps[0].ccm.timeoutClient: "10 minutes" must be a Go duration such as 5s, 500ms, 10m or 1h30m']],

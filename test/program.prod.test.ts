@@ -74,10 +74,10 @@ describe("pulumi up -s prod", () => {
             "service.beta.kubernetes.io/scw-loadbalancer-id": `fr-par-1/${fakeUuid("private-lb-lb")}`,
             "service.beta.kubernetes.io/scw-loadbalancer-zone": "fr-par-1",
             "service.beta.kubernetes.io/scw-loadbalancer-private": "true",
-            "service.beta.kubernetes.io/scw-loadbalancer-health-check-type": "http",
-            "service.beta.kubernetes.io/scw-loadbalancer-health-check-http-uri": "/healthz",
-            "service.beta.kubernetes.io/scw-loadbalancer-health-check-http-method": "GET",
-            "service.beta.kubernetes.io/scw-loadbalancer-health-check-http-code": "200",
+            "service.beta.kubernetes.io/scw-loadbalancer-health-check-type": "443:http;81:tcp",
+            "service.beta.kubernetes.io/scw-loadbalancer-health-check-http-uri": "443:/healthz",
+            "service.beta.kubernetes.io/scw-loadbalancer-health-check-http-method": "443:GET",
+            "service.beta.kubernetes.io/scw-loadbalancer-health-check-http-code": "443:200",
             "service.beta.kubernetes.io/scw-loadbalancer-timeout-client": "10m",
         });
         expect(test.spec.selector).toEqual({ "app.kubernetes.io/name": "test-lb-private" });
