@@ -72,7 +72,8 @@ export class PrivateService extends pulumi.ComponentResource {
                     ports: ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort ?? p.port, protocol: "TCP" })),
                 },
             },
-            // The CCM publishes the private IP in status; Pulumi need not wait for it (the LB is ours).
+            // Pulumi waits until the CCM publishes the LB's private IP in the Service status: proof that the
+            // CCM accepted the annotations (without scw-loadbalancer-private it never can, field notes §2).
             { parent: this, provider: args.provider },
         );
         this.serviceName = this.service.metadata.name;
