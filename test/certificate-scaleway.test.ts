@@ -1,3 +1,4 @@
+import { Errors } from "@scaleway/sdk-client";
 import { describe, expect, it } from "vitest";
 import {
     backoffDelay,
@@ -5,6 +6,7 @@ import {
     certificateName,
     frontendUpdateRequest,
     isCcmOwnedFrontend,
+    isStillAttachedRefusal,
     parseRetryAfter,
     retryDelayFor,
     retryingFetch,
@@ -154,5 +156,41 @@ describe("frontendUpdateRequest", () => {
         expect(() =>
             frontendUpdateRequest("fr-par-1", { id: "f", name: "n", inboundPort: 443, certificateIds: [], enableHttp3: false, enableAccessLogs: false }, ["c"]),
         ).toThrow("frontend n (f) has no backend: the API cannot update it");
+    });
+});
+
+describe("isStillAttachedRefusal", () => {
+    /** The error @scaleway/sdk-client's parser builds from an `invalid_arguments` body. */
+    function invalidArguments(body: { message: string; details: Array<{ argument_name: string; reason: string; help_message?: string }> }) {
+        const error = Errors.InvalidArgumentsError.fromJSON(400, { type: "invalid_arguments", ...body });
+        if (!error) {
+            throw new Error("the SDK did not build an InvalidArgumentsError from the body");
+        }
+        return error;
+    }
+
+    it("sees the API's message even when the SDK words the error from details that do not mention the frontend", () => {
+        const error = invalidArguments({
+            message: "certificate is used on a frontend",
+            details: [{ argument_name: "certificate_id", reason: "constraint" }],
+        });
+        expect(error.message).toBe("invalid argument(s): certificate_id does not respect constraint");
+        expect(isStillAttachedRefusal(error)).toBe(true);
+    });
+
+    it("sees it in the details' help message too", () => {
+        const error = invalidArguments({
+            message: "invalid argument(s)",
+            details: [{ argument_name: "certificate_id", reason: "constraint", help_message: "certificate is used on a frontend" }],
+        });
+        expect(isStillAttachedRefusal(error)).toBe(true);
+    });
+
+    it("is false for other refusals and other statuses", () => {
+        expect(
+            isStillAttachedRefusal(invalidArguments({ message: "invalid argument(s)", details: [{ argument_name: "certificate_id", reason: "format" }] })),
+        ).toBe(false);
+        expect(isStillAttachedRefusal(new Errors.ScalewayError(404, { type: "not_found", message: "frontend is not found" }))).toBe(false);
+        expect(isStillAttachedRefusal(new Error("certificate is used on a frontend"))).toBe(false);
     });
 });

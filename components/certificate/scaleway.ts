@@ -170,9 +170,17 @@ export function frontendUpdateRequest(zone: Zone, frontend: FrontendSettings, ce
     };
 }
 
-/** The API refuses to delete a certificate a frontend still uses. */
+/**
+ * The API refuses to delete a certificate a frontend still uses (400, "certificate is used on a frontend").
+ * The SDK words an `invalid_arguments` error from its details alone, so the API's own message is only in
+ * `rawMessage`.
+ */
 export function isStillAttachedRefusal(error: unknown): boolean {
-    return error instanceof Errors.ScalewayError && error.status === 400 && /frontend/i.test(error.message);
+    return (
+        error instanceof Errors.ScalewayError &&
+        error.status === 400 &&
+        [error.message, error.rawMessage].some((text) => text !== undefined && /frontend/i.test(text))
+    );
 }
 
 function isNotFound(error: unknown): boolean {
