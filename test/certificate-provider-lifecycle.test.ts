@@ -315,6 +315,18 @@ describe("failures leave no TXT record and no certificate behind", () => {
         expect(world.txtRecords()).toEqual([]);
     });
 
+    it("a certificate listing that keeps failing after the upload: the upload stands, and is the only certificate", async () => {
+        const lb = world.seedLoadBalancer();
+        const listing = /\/lbs\/[0-9a-f-]{36}\/certificates$/;
+        world.scaleway.failNext({ method: "GET", pathPattern: listing, status: 503, times: timings.retry.attempts });
+        const outs = await create(world.inputs(lb));
+        expect(world.scaleway.callCount("GET", listing)).toBeGreaterThanOrEqual(timings.retry.attempts);
+        expect(world.certificatesOn(lb)).toEqual([outs.certificateId]);
+        expect(world.txtRecords()).toEqual([]);
+        await required(provider.delete)(outs.certificateId, outs);
+        expect(world.certificatesOn(lb)).toEqual([]);
+    });
+
     it("a 429 with Retry-After while waiting for the upload", async () => {
         const lb = world.seedLoadBalancer();
         world.scaleway.failNext({ method: "GET", pathPattern: /\/certificates\/[0-9a-f-]{36}$/, status: 429, retryAfterSeconds: 1 });

@@ -148,6 +148,13 @@ describe("retries", () => {
         expect(waits).toHaveLength(2);
     });
 
+    it("keeps an accepted upload when the clean-up of namesakes cannot list the certificates", async () => {
+        server.failNext({ method: "GET", pathPattern: /\/certificates$/, status: 503, times: timings.retry.attempts });
+        const id = await lb.uploadCertificate(lbId, "listing-down", bundle);
+        expect(certificatesOnLb()).toEqual([id]);
+        expect(server.callCount("GET", /\/certificates$/)).toBeGreaterThanOrEqual(timings.retry.attempts);
+    });
+
     it("gives up after the bounded attempts with the API's error, and leaves no certificate behind", async () => {
         server.failNext({ method: "POST", pathPattern: "/certificates", status: 502, times: timings.retry.attempts });
         await expect(lb.uploadCertificate(lbId, "never", bundle)).rejects.toThrow("http error 502: injected 502 unknown_error");

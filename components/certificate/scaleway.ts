@@ -388,7 +388,9 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
                 throw error;
             }
             const id = `${zone}/${created.id}`;
-            await removeNamesakes(lbId, name, id);
+            // Housekeeping only: the upload worked, and failing now would orphan it (the caller never learns
+            // its id) and waste an issuance. A twin left by an unlistable LB is harmless and visible by name.
+            await removeNamesakes(lbId, name, id).catch(() => undefined);
             return id;
         },
 
