@@ -199,6 +199,75 @@ describe("renewal", () => {
     });
 });
 
+describe("moving the binding", () => {
+    const CCM_FRONTEND = "915d146e-fef6-4873-92f9-58cbea07ac4e_tcp_443";
+
+    /** Inbound port → zoned ids of the certificates each frontend of the LB carries. */
+    function carriedByPort(lb: { lbId: string; lbUuid: string }): Record<number, string[]> {
+        const zone = lb.lbId.split("/")[0];
+        return Object.fromEntries(
+            world.scaleway.state.frontends(lb.lbUuid).map((frontend) => [frontend.inboundPort, frontend.certificateIds.map((id) => `${zone}/${id}`)]),
+        );
+    }
+
+    async function update(olds: CertificateOutputs, raw: Record<string, unknown>): Promise<CertificateOutputs> {
+        const news = await checked(raw, olds as unknown as Record<string, unknown>);
+        expect(await required(provider.diff)(olds.certificateId, olds, news)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+        const outs = (await required(provider.update)(olds.certificateId, olds, news)).outs as CertificateOutputs;
+        seenOutputs.push(outs);
+        return outs;
+    }
+
+    it("a new frontend port takes the certificate off the old frontend, so the delete needs no one to let go of it", async () => {
+        const lb = world.seedLoadBalancer();
+        world.scaleway.seedFrontend({ lbId: lb.lbUuid, name: "admin-https-alt", inboundPort: 8443 });
+        const first = await create(world.inputs(lb, { binding: { mode: "frontend", frontendPort: 443 } }));
+        expect(carriedByPort(lb)).toEqual({ 443: [first.certificateId], 8443: [] });
+
+        const moved = await update(first, world.inputs(lb, { binding: { mode: "frontend", frontendPort: 8443 } }));
+        expect(moved).toMatchObject({ bindingStatus: "bound", binding: { mode: "frontend", frontendPort: 8443 } });
+        expect(carriedByPort(lb)).toEqual({ 443: [], 8443: [first.certificateId] });
+
+        await required(impatient.delete)(moved.certificateId, moved);
+        expect(carriedByPort(lb)).toEqual({ 443: [], 8443: [] });
+        expect(world.certificatesOn(lb)).toEqual([]);
+    });
+
+    it("switching from frontend to annotation mode lets go of the frontend it had bound", async () => {
+        const lb = world.seedLoadBalancer();
+        const first = await create(world.inputs(lb, { binding: { mode: "frontend" } }));
+        expect(world.frontendCertificates(lb)).toEqual([first.certificateId]);
+
+        const annotated = await update(first, world.inputs(lb, { binding: { mode: "annotation" } }));
+        expect(annotated.bindingStatus).toBe("annotation-pending");
+        expect(world.frontendCertificates(lb)).toEqual([]);
+        expect(world.certificatesOn(lb)).toEqual([first.certificateId]);
+
+        await required(impatient.delete)(annotated.certificateId, annotated);
+        expect(world.certificatesOn(lb)).toEqual([]);
+    });
+
+    it("a delete takes the certificate off every frontend of ours that still carries it, and waits for the CCM's", async () => {
+        // As an earlier version left it: bound to 443, then moved to 8443 without letting go of 443.
+        const lb = world.seedLoadBalancer();
+        const alternate = world.scaleway.seedFrontend({ lbId: lb.lbUuid, name: "admin-https-alt", inboundPort: 8443 });
+        const ccm = world.scaleway.seedFrontend({ lbId: lb.lbUuid, name: CCM_FRONTEND.replace("_443", "_9443"), inboundPort: 9443 });
+        const outs = await create(world.inputs(lb, { binding: { mode: "frontend", frontendPort: 443 } }));
+        world.scaleway.simulateCcmReconcile(alternate.id, [outs.certificateUuid]);
+        world.scaleway.simulateCcmReconcile(ccm.id, [outs.certificateUuid]);
+        const stale: CertificateOutputs = { ...outs, binding: { mode: "frontend", frontendPort: 8443 } };
+
+        const deletesBefore = world.scaleway.callCount("DELETE", /\/certificates\//);
+        const deleting = required(provider.delete)(stale.certificateId, stale);
+        await expect.poll(() => world.scaleway.callCount("DELETE", /\/certificates\//), { timeout: 5_000, interval: 10 }).toBeGreaterThan(deletesBefore);
+        expect(carriedByPort(lb)).toEqual({ 443: [], 8443: [], 9443: [outs.certificateId] });
+        world.scaleway.simulateCcmReconcile(ccm.id, []);
+        await deleting;
+        expect(world.certificatesOn(lb)).toEqual([]);
+        expect(world.scaleway.callCount("PUT", new RegExp(`/frontends/${ccm.id}$`))).toBe(0);
+    });
+});
+
 describe("ARI predecessor and revocation", () => {
     const slot = Symbol.for("scw-private-lb.certificate.ari-predecessors");
     const stash = () => (globalThis as typeof globalThis & { [slot]?: Map<string, string> })[slot];

@@ -7,6 +7,7 @@ import {
     bindingStatusFor,
     diffCertificate,
     driftFor,
+    frontendPortLeftBehind,
     predecessorKey,
     redact,
     sameValue,
@@ -151,6 +152,21 @@ describe("bindingStatusFor and driftFor", () => {
         expect(driftFor({ status: "ready" }, "frontend", "unbound")).toBe("frontend-unbound");
         expect(driftFor({ status: "ready" }, "annotation", "annotation-pending")).toBeUndefined();
         expect(driftFor({ status: "ready" }, "frontend", "bound")).toBeUndefined();
+    });
+});
+
+describe("frontendPortLeftBehind", () => {
+    const on = (frontendPort: number) => ({ mode: "frontend" as const, frontendPort });
+    const annotation = { mode: "annotation" as const, frontendPort: 443 };
+    it("is the old frontend port once frontend mode moves to another port or to the annotation", () => {
+        expect(frontendPortLeftBehind(on(443), on(8443))).toBe(443);
+        expect(frontendPortLeftBehind(on(8443), annotation)).toBe(8443);
+    });
+
+    it("is nothing when the frontend stays, or when the annotation bound it", () => {
+        expect(frontendPortLeftBehind(on(443), on(443))).toBeUndefined();
+        expect(frontendPortLeftBehind(annotation, on(8443))).toBeUndefined();
+        expect(frontendPortLeftBehind(annotation, { ...annotation, frontendPort: 8443 })).toBeUndefined();
     });
 });
 

@@ -91,6 +91,24 @@ describe("upload, wait, bind", () => {
         expect(server.state.frontends(frontend.lbId)[0].certificateIds).toEqual([successor.split("/")[1]]);
     });
 
+    it("takes a certificate off every frontend but the CCM's, keeping their other certificates", async () => {
+        const id = await lb.uploadCertificate(lbId, "spread", bundle);
+        const other = await lb.uploadCertificate(lbId, "other", otherBundle);
+        const [uuid, otherUuid] = [id, other].map((zoned) => zoned.split("/")[1]);
+        const lbUuid = lbId.split("/")[1];
+        server.seedFrontend({ lbId: lbUuid, name: "admin-https-alt", inboundPort: 8443, certificateIds: [otherUuid, uuid] });
+        const ccm = server.seedFrontend({ lbId: lbUuid, name: "915d146e-fef6-4873-92f9-58cbea07ac4e_tcp_9443", inboundPort: 9443, certificateIds: [uuid] });
+        server.simulateCcmReconcile(frontend.id, [uuid]);
+
+        await lb.unbindNonCcmFrontends(lbId, id);
+        expect(Object.fromEntries(server.state.frontends(lbUuid).map((f) => [f.name, f.certificateIds]))).toEqual({
+            "admin-https": [],
+            "admin-https-alt": [otherUuid],
+            [ccm.name]: [uuid],
+        });
+        expect(server.callCount("PUT", new RegExp(`/frontends/${ccm.id}$`))).toBe(0);
+    });
+
     it("refuses to bind a frontend the CCM owns, and one on a port without a frontend", async () => {
         const id = await lb.uploadCertificate(lbId, "ccm", bundle);
         server.seedFrontend({ lbId: lbId.split("/")[1], name: "915d146e-fef6-4873-92f9-58cbea07ac4e_tcp_8443", inboundPort: 8443 });

@@ -4,6 +4,7 @@ import {
     backoffDelay,
     CERTIFICATE_NAME_MAX_LENGTH,
     certificateName,
+    frontendsToRelease,
     frontendUpdateRequest,
     isCcmOwnedFrontend,
     isStillAttachedRefusal,
@@ -118,6 +119,19 @@ describe("isCcmOwnedFrontend", () => {
         expect(isCcmOwnedFrontend("915d146e-fef6-4873-92f9-58cbea07ac4e_tcp_443")).toBe(true);
         expect(isCcmOwnedFrontend("admin-https")).toBe(false);
         expect(isCcmOwnedFrontend("x915d146e-fef6-4873-92f9-58cbea07ac4e_tcp_443")).toBe(false);
+    });
+});
+
+describe("frontendsToRelease", () => {
+    it("picks the frontends carrying the certificate, except the CCM's", () => {
+        const frontends = [
+            { name: "admin-https", certificateIds: ["c1", "c2"] },
+            { name: "admin-https-alt", certificateIds: ["c1"] },
+            { name: "915d146e-fef6-4873-92f9-58cbea07ac4e_tcp_443", certificateIds: ["c1"] },
+            { name: "other", certificateIds: ["c2"] },
+        ];
+        expect(frontendsToRelease(frontends, "c1").map((frontend) => frontend.name)).toEqual(["admin-https", "admin-https-alt"]);
+        expect(frontendsToRelease(frontends, "c3")).toEqual([]);
     });
 });
 

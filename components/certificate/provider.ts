@@ -133,6 +133,18 @@ export function bindingStatusFor(binding: CertificateInputs["binding"], portsCar
     return portsCarrying.length > 0 ? "bound" : "annotation-pending";
 }
 
+/**
+ * The frontend port an update must take the certificate off: the one it was bound to in frontend mode,
+ * once the binding points at another port or goes through the annotation. Nobody else would ever let go
+ * of it, and the LB refuses to delete a certificate a frontend carries.
+ */
+export function frontendPortLeftBehind(old: CertificateInputs["binding"], next: CertificateInputs["binding"]): number | undefined {
+    if (old.mode !== "frontend" || (next.mode === "frontend" && next.frontendPort === old.frontendPort)) {
+        return undefined;
+    }
+    return old.frontendPort;
+}
+
 /** What `read` reports as drift for the next `up` to repair, if anything. */
 export function driftFor(
     state: { status: string; statusDetails?: string },
@@ -332,14 +344,21 @@ export function certificateLifecycle(options: LifecycleOptions, config: ConfigLo
 
         async update(id, olds, news) {
             return guarded(() => [olds.accountKeyPem, olds.privateKeyPem], async () => {
+                const lb = loadBalancer();
                 const rebind =
                     news.binding.mode === "frontend" &&
                     (olds.bindingStatus !== "bound" || olds.drift !== undefined || !sameValue(olds.binding, news.binding));
                 if (rebind) {
-                    await loadBalancer().bindFrontend(news.loadBalancerId, news.binding.frontendPort, id);
+                    await lb.bindFrontend(news.loadBalancerId, news.binding.frontendPort, id);
                 }
+                // After the new binding holds: a bind that fails leaves the old frontend serving.
+                const leftBehind = frontendPortLeftBehind(olds.binding, news.binding);
+                if (leftBehind !== undefined) {
+                    await lb.unbindFrontend(news.loadBalancerId, leftBehind, id);
+                }
+                const stillBoundByCcm = olds.binding.mode === "annotation" && olds.bindingStatus === "bound";
                 const bindingStatus: BindingStatus =
-                    news.binding.mode === "frontend" ? (rebind ? "bound" : olds.bindingStatus) : olds.bindingStatus === "bound" ? "bound" : "annotation-pending";
+                    news.binding.mode === "frontend" ? (rebind ? "bound" : olds.bindingStatus) : stillBoundByCcm ? "bound" : "annotation-pending";
                 return {
                     outs: withoutUndefined({
                         ...olds,
@@ -356,10 +375,10 @@ export function certificateLifecycle(options: LifecycleOptions, config: ConfigLo
         async delete(id, props) {
             await guarded(() => [props.accountKeyPem, props.privateKeyPem], async () => {
                 const lb = loadBalancer();
-                if (props.binding.mode === "frontend") {
-                    // We bound it, so we unbind it; after a renewal the frontend already serves the successor.
-                    await lb.unbindFrontend(props.loadBalancerId, props.binding.frontendPort, id);
-                }
+                // Every frontend of ours lets go of it: the one frontend mode bound, and any an earlier version
+                // left behind when the port changed (after a renewal they already serve the successor). The
+                // CCM's frontends move off it with the Service annotation: deleteCertificate waits for that.
+                await lb.unbindNonCcmFrontends(props.loadBalancerId, id);
                 await lb.deleteCertificate(id);
                 if (props.revokeOnDelete) {
                     await revokeCertificate({

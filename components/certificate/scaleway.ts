@@ -69,6 +69,8 @@ export interface LoadBalancerCertificates {
     bindFrontend(lbId: string, port: number, certificateId: string): Promise<void>;
     /** Frontend mode: takes the certificate off the frontend on `port`, if it is there. */
     unbindFrontend(lbId: string, port: number, certificateId: string): Promise<void>;
+    /** Takes the certificate off every frontend that carries it except the CCM's, which only the Service annotation moves. */
+    unbindNonCcmFrontends(lbId: string, certificateId: string): Promise<void>;
     frontendCarries(lbId: string, port: number, certificateId: string): Promise<boolean>;
     /** Inbound ports of the LB's frontends that carry the certificate (whoever bound it: us or the CCM). */
     frontendPortsCarrying(lbId: string, certificateId: string): Promise<number[]>;
@@ -143,6 +145,11 @@ export function certificateName(domains: readonly string[], notAfter: Date, seri
 /** Frontends the CCM creates are named `<service-uid>_tcp_<port>`; it reverts any direct change to them. */
 export function isCcmOwnedFrontend(name: string): boolean {
     return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}_tcp_\d+$/i.test(name);
+}
+
+/** The frontends to take a certificate off before deleting it: those carrying it, except the CCM's (which revert any direct change). */
+export function frontendsToRelease<T extends Pick<Frontend, "name" | "certificateIds">>(frontends: readonly T[], certificateUuid: string): T[] {
+    return frontends.filter((frontend) => frontend.certificateIds.includes(certificateUuid) && !isCcmOwnedFrontend(frontend.name));
 }
 
 /** The frontend fields a PUT must send back. */
@@ -344,13 +351,9 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
         }
     }
 
-    /**
-     * Sets the certificates of the frontend on `port` to what `choose` makes of the current ones, then
-     * reads the frontend back to check the API kept them.
-     */
-    async function setFrontendCertificates(lbId: string, port: number, choose: (current: string[]) => string[]): Promise<void> {
-        const { zone, frontend } = await frontendOnPort(lbId, port);
-        const wanted = choose(frontend.certificateIds);
+    /** Sets the frontend's certificates to `wanted`, then reads the frontend back to check the API kept them. */
+    async function putFrontendCertificates(zone: Zone, frontend: Frontend, wanted: string[]): Promise<void> {
+        const port = frontend.inboundPort;
         if (isCcmOwnedFrontend(frontend.name)) {
             throw new Error(
                 `Frontend ${frontend.name} on port ${port} belongs to the Scaleway CCM, which reverts direct changes at its next ` +
@@ -364,6 +367,12 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
                 `Frontend ${frontend.name} on port ${port} carries [${after.certificateIds.join(", ")}] after the update, not [${wanted.join(", ")}].`,
             );
         }
+    }
+
+    /** Sets the certificates of the frontend on `port` to what `choose` makes of the current ones. */
+    async function setFrontendCertificates(lbId: string, port: number, choose: (current: string[]) => string[]): Promise<void> {
+        const { zone, frontend } = await frontendOnPort(lbId, port);
+        await putFrontendCertificates(zone, frontend, choose(frontend.certificateIds));
     }
 
     /** Deletes certificates with this name other than `keep`: a retried POST may have created one twice. */
@@ -431,6 +440,18 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
             }
             const { uuid } = splitId(certificateId, "certificateId");
             await setFrontendCertificates(lbId, port, (current) => current.filter((id) => id !== uuid));
+        },
+
+        async unbindNonCcmFrontends(lbId, certificateId) {
+            const { uuid } = splitId(certificateId, "certificateId");
+            const { zone, frontends } = await frontendsOf(lbId);
+            for (const frontend of frontendsToRelease(frontends, uuid)) {
+                await putFrontendCertificates(
+                    zone,
+                    frontend,
+                    frontend.certificateIds.filter((id) => id !== uuid),
+                );
+            }
         },
 
         frontendPortsCarrying,
