@@ -1,16 +1,26 @@
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
     ARI_DEFAULT_CHECK_INTERVAL_MS,
     ariCertId,
     fetchRenewalInfo,
+    keepOrPickRenewalTime,
     parseRetryAfterMs,
     pickRenewalTime,
 } from "../components/certificate/ari";
 import { parseCertificate } from "../components/certificate/pem";
-import { createTestCa, issueTestLeaf } from "../local/certificates";
+import { certificateLifecycle } from "../components/certificate/provider";
+import { createLoadBalancerCertificates } from "../components/certificate/scaleway";
+import type { CertificateInputs, CertificateOutputs } from "../components/certificate/types";
+import { checkInputs } from "../components/certificate/validation";
+import { createTestCa, createTestChain, issueTestLeaf } from "../local/certificates";
 import { freeTcpPort } from "../local/ports";
+import { startScalewayServer, type LocalScalewayServer } from "../local/scaleway-server";
 
 // RFC 9773 Appendix A: AKI 69:88:5B:6B:..., serial 0x87654321 whose DER carries a leading zero byte.
 const RFC_9773_CERTIFICATE = `-----BEGIN CERTIFICATE-----
@@ -57,6 +67,24 @@ describe("pickRenewalTime", () => {
             expect(at).toBeGreaterThanOrEqual(window.start.getTime());
             expect(at).toBeLessThan(window.end.getTime());
         }
+    });
+});
+
+describe("keepOrPickRenewalTime", () => {
+    const window = { start: new Date("2026-07-01T00:00:00Z"), end: new Date("2026-07-03T00:00:00Z") };
+    const draw = () => 0.25; // a fresh pick lands on 2026-07-01T12:00Z
+
+    it("keeps the time picked before while the window still holds it", () => {
+        expect(keepOrPickRenewalTime(window, "2026-07-02T06:30:00.000Z", draw)).toEqual(new Date("2026-07-02T06:30:00Z"));
+        expect(keepOrPickRenewalTime(window, window.start.toISOString(), draw)).toEqual(window.start);
+    });
+
+    it("picks anew when the window moved away from it, or there was none", () => {
+        const fresh = new Date("2026-07-01T12:00:00Z");
+        expect(keepOrPickRenewalTime(window, "2026-06-30T23:59:59.999Z", draw)).toEqual(fresh);
+        expect(keepOrPickRenewalTime(window, window.end.toISOString(), draw)).toEqual(fresh);
+        expect(keepOrPickRenewalTime(window, undefined, draw)).toEqual(fresh);
+        expect(keepOrPickRenewalTime(window, "not a date", draw)).toEqual(fresh);
     });
 });
 
@@ -165,6 +193,72 @@ describe("fetchRenewalInfo against a local ACME directory", () => {
 
     it("does not trust the server without its CA", async () => {
         await expect(fetchRenewalInfo(`${baseUrl}/dir`, RFC_9773_CERT_ID)).rejects.toThrow(/ARI: cannot reach .*: TLS certificate not trusted/);
+    });
+
+    describe("the provider's refresh", () => {
+        let scaleway: LocalScalewayServer;
+        let caDirectory: string;
+        let props: CertificateOutputs;
+        const env: Record<string, string> = {};
+
+        beforeAll(async () => {
+            scaleway = await startScalewayServer();
+            caDirectory = mkdtempSync(path.join(tmpdir(), "ari-ca-"));
+            const caFile = path.join(caDirectory, "ca.pem");
+            writeFileSync(caFile, caCertificatesPem);
+            Object.assign(env, { SCW_ACCESS_KEY: scaleway.credentials.accessKey, SCW_SECRET_KEY: scaleway.credentials.secretKey, SCW_API_URL: scaleway.url, ACME_CA_CERTIFICATES: caFile });
+            const lb = scaleway.seedLoadBalancer({ name: "private-lb-ari" });
+            const chain = await createTestChain({ dnsNames: ["admin.example.com"] });
+            const certificateId = await createLoadBalancerCertificates({
+                credentials: { accessKey: env.SCW_ACCESS_KEY, secretKey: env.SCW_SECRET_KEY, apiUrl: env.SCW_API_URL },
+            }).uploadCertificate(`${lb.zone}/${lb.id}`, "admin.example.com", chain.scalewayBundlePem);
+            const checked = checkInputs({
+                domains: ["admin.example.com"],
+                loadBalancerId: `${lb.zone}/${lb.id}`,
+                acmeDirectoryUrl: `${baseUrl}/dir`,
+                email: "ops@example.com",
+                accountKeyPem: generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+            });
+            expect(checked.failures ?? []).toEqual([]);
+            props = {
+                ...(checked.inputs as unknown as CertificateInputs),
+                certificateId,
+                certificateUuid: certificateId.split("/")[1],
+                fingerprint: "ab:cd",
+                serialNumber: "87654321",
+                notBefore: "2026-06-01T00:00:00.000Z",
+                notAfter: "2026-08-30T00:00:00.000Z",
+                certificatePem: chain.fullChainPem,
+                privateKeyPem: chain.leaf.privateKeyPem,
+                renewalDueAt: "2026-07-31T00:00:00.000Z",
+                ariCertId: RFC_9773_CERT_ID,
+                bindingStatus: "annotation-pending",
+            };
+        });
+        afterAll(async () => {
+            await scaleway?.stop();
+            rmSync(caDirectory, { recursive: true, force: true });
+        });
+
+        const refresh = async (state: CertificateOutputs): Promise<string | undefined> =>
+            ((await certificateLifecycle({ now: () => now }, undefined, env).read(state.certificateId, state)).props as CertificateOutputs).ariRenewalAt;
+
+        it("keeps the stored ARI time while the CA's window still holds it, so a refresh changes nothing", async () => {
+            const first = await refresh(props);
+            expect(Date.parse(first ?? "")).toBeGreaterThanOrEqual(Date.parse(window.start));
+            expect(Date.parse(first ?? "")).toBeLessThan(Date.parse(window.end));
+            const stored = { ...props, ariRenewalAt: first };
+            expect(await refresh(stored)).toBe(first);
+            expect(await refresh(stored)).toBe(first);
+        });
+
+        it("picks a new time inside the window once the CA moved the window away from the stored one", async () => {
+            const moved = { start: "2026-07-10T00:00:00Z", end: "2026-07-11T00:00:00Z" };
+            routes.set(`/renewal-info/${RFC_9773_CERT_ID}`, { status: 200, body: { suggestedWindow: moved } });
+            const picked = Date.parse((await refresh({ ...props, ariRenewalAt: "2026-08-02T00:00:00.000Z" })) ?? "");
+            expect(picked).toBeGreaterThanOrEqual(Date.parse(moved.start));
+            expect(picked).toBeLessThan(Date.parse(moved.end));
+        });
     });
 
     it("says when nothing listens", async () => {

@@ -178,3 +178,13 @@ export function pickRenewalTime(window: RenewalWindow, random: () => number = Ma
     const span = window.end.getTime() - window.start.getTime();
     return new Date(window.start.getTime() + Math.floor(random() * span));
 }
+
+/**
+ * The renewal time for a window just fetched: `previous` (picked from an earlier answer) while the window
+ * still holds it, so that a refresh does not move the time and rewrite the state on every run; a fresh
+ * pick once the CA moved the window away from it (or there was none).
+ */
+export function keepOrPickRenewalTime(window: RenewalWindow, previous: string | undefined, random: () => number = Math.random): Date {
+    const kept = previous === undefined ? Number.NaN : Date.parse(previous);
+    return kept >= window.start.getTime() && kept < window.end.getTime() ? new Date(kept) : pickRenewalTime(window, random);
+}

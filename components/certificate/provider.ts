@@ -17,7 +17,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { issueCertificate, revokeCertificate } from "./acme";
-import { fetchRenewalInfo, pickRenewalTime } from "./ari";
+import { fetchRenewalInfo, keepOrPickRenewalTime } from "./ari";
 import { type ConfigLookup, type Environment, acmeCaCertificatesPath, resolveCloudflareCredentials, resolveScalewayCredentials } from "./credentials";
 import { buildScalewayCertificateChain } from "./pem";
 import { isRenewalDue, renewalDueAt } from "./renewal";
@@ -232,13 +232,14 @@ export function certificateLifecycle(options: LifecycleOptions, config: ConfigLo
         }
     }
 
-    async function ariRenewalAt(inputs: CertificateInputs, ariCertId: string): Promise<string | undefined> {
+    /** The time to renew at by the CA's ARI window; `previous` stays while the window holds it. */
+    async function ariRenewalAt(inputs: CertificateInputs, ariCertId: string, previous?: string): Promise<string | undefined> {
         if (!inputs.renewal.useAri) {
             return undefined;
         }
         try {
             const info = await fetchRenewalInfo(inputs.acmeDirectoryUrl, ariCertId, { caCertificatesPem: caCertificatesPem(), now });
-            return info && pickRenewalTime(info.suggestedWindow).toISOString();
+            return info && keepOrPickRenewalTime(info.suggestedWindow, previous).toISOString();
         } catch {
             // ARI only ever brings a renewal forward; without an answer our own schedule still holds.
             return undefined;
@@ -336,7 +337,7 @@ export function certificateLifecycle(options: LifecycleOptions, config: ConfigLo
                         ...props,
                         bindingStatus,
                         drift: driftFor(state, props.binding.mode, bindingStatus),
-                        ariRenewalAt: (await ariRenewalAt(props, props.ariCertId)) ?? props.ariRenewalAt,
+                        ariRenewalAt: (await ariRenewalAt(props, props.ariCertId, props.ariRenewalAt)) ?? props.ariRenewalAt,
                     }),
                 };
             });
