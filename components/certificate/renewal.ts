@@ -10,6 +10,12 @@ export const MIN_DAYS_REMAINING_RANGE = { min: 1, max: 60 } as const;
  * "at most `remainingFraction` of the lifetime remains" and "fewer than `minDaysRemaining` days remain".
  * Works from the certificate's own lifetime, so 90-day, 64-day, 45-day and 160-hour certificates all
  * renew at the same relative point instead of a fixed "30 days before expiry" that breaks short ones.
+ *
+ * The days floor is ignored when it would make the certificate due before half of its lifetime has
+ * passed (more than `REMAINING_FRACTION_MAX` of it still remaining), which includes a floor as long as
+ * the whole lifetime. Such a floor was meant for longer certificates (the seeds' 30 days on a 31-day or
+ * a 160-hour one) and would re-issue on nearly every `up`: the relative rule alone decides then. A floor
+ * that lands exactly at half the lifetime is honoured.
  */
 export function renewalDueAt(notBefore: Date, notAfter: Date, policy: RenewalPolicy): Date {
     const lifetimeMs = notAfter.getTime() - notBefore.getTime();
@@ -18,12 +24,8 @@ export function renewalDueAt(notBefore: Date, notAfter: Date, policy: RenewalPol
         return new Date(byFraction);
     }
     const byDays = notAfter.getTime() - policy.minDaysRemaining * MS_PER_DAY;
-    if (byDays <= notBefore.getTime()) {
-        // A floor as long as the whole lifetime (30 days on a 6-day certificate) would make it due the
-        // moment it is issued and re-issue it on every `up`: the relative rule alone decides then.
-        return new Date(byFraction);
-    }
-    return new Date(Math.min(byFraction, byDays));
+    const earliest = notAfter.getTime() - REMAINING_FRACTION_MAX * lifetimeMs;
+    return new Date(byDays < earliest ? byFraction : Math.min(byFraction, byDays));
 }
 
 /** The renewal times a stored certificate carries (a subset of `CertificateOutputs`). */
@@ -46,9 +48,8 @@ export function isRenewalDue(schedule: RenewalSchedule, now: Date): boolean {
 }
 
 /**
- * Problems with a renewal policy, as messages for the user (empty when the policy is fine). Pass the
- * certificate's validity when it is known: a `minDaysRemaining` as long as the lifetime would make
- * every certificate due the moment it is issued, and renew it on every run.
+ * Problems with a renewal policy, as messages for the user (empty when the policy is fine). A
+ * `minDaysRemaining` too long for the certificate is not one: `renewalDueAt` ignores it.
  */
 export function renewalPolicyProblems(policy: RenewalPolicy): string[] {
     const problems: string[] = [];
