@@ -10,5 +10,7 @@ export default defineConfig({
         testTimeout: 60_000,
         hookTimeout: 60_000,
         reporters: ["default"],
+        // The certificate provider logs its progress; show it only for tests that fail.
+        silent: "passed-only",
     },
 });

@@ -21,8 +21,11 @@ const timings: ScalewayTimings = {
 let world: CertificateWorld;
 let savedEnv: NodeJS.ProcessEnv;
 let clock: () => Date = () => new Date();
-const provider = createCertificateProvider({ now: () => clock(), scalewayTimings: timings });
-const impatient = createCertificateProvider({ scalewayTimings: { ...timings, detach: { timeoutMs: 300, firstDelayMs: 20, maxDelayMs: 50 } } });
+/** The progress lines the provider shows during `pulumi up`, checked for secrets at the end. */
+const logLines: string[] = [];
+const log = (line: string) => logLines.push(line);
+const provider = createCertificateProvider({ now: () => clock(), scalewayTimings: timings, log });
+const impatient = createCertificateProvider({ scalewayTimings: { ...timings, detach: { timeoutMs: 300, firstDelayMs: 20, maxDelayMs: 50 } }, log });
 /** Every error message and every stored output, checked for secrets at the end. */
 const seenMessages: string[] = [];
 const seenOutputs: CertificateOutputs[] = [];
@@ -406,8 +409,9 @@ describe("failures leave no TXT record and no certificate behind", () => {
 });
 
 describe("secrets", () => {
-    it("appear in no error message, no output other than the secret ones, and no LB certificate name", () => {
+    it("appear in no error message, no progress line, no output other than the secret ones, and no LB certificate name", () => {
         expect(seenOutputs.length).toBeGreaterThan(5);
+        expect(logLines.some((line) => line.startsWith("DNS-01: creating TXT _acme-challenge."))).toBe(true);
         expect(seenMessages.length).toBeGreaterThan(3);
         const keyBody = (pem: string) => pem.split("\n").slice(1, 3).join("");
         const secrets = [
@@ -418,7 +422,7 @@ describe("secrets", () => {
         ];
         const names = world.scaleway.state.loadBalancers().flatMap((lb) => world.scaleway.state.certificates(lb.id).map((c) => c.name));
         const publicOutputs = seenOutputs.map(({ privateKeyPem: _key, accountKeyPem: _account, ...rest }) => JSON.stringify(rest));
-        for (const text of [...seenMessages, ...names, ...publicOutputs]) {
+        for (const text of [...seenMessages, ...logLines, ...names, ...publicOutputs]) {
             for (const secret of secrets) {
                 expect(text.includes(secret), `a secret leaked into: ${text.slice(0, 120)}`).toBe(false);
             }

@@ -182,6 +182,11 @@ export interface LifecycleOptions {
     /** The clock `diff` judges renewals by (tests move it). */
     now?: () => Date;
     scalewayTimings?: ScalewayTimings;
+    /**
+     * Progress of an issuance (order, TXT records, propagation, validation). Defaults to the provider
+     * process's stdout, which `pulumi up` shows; the lines never carry key material.
+     */
+    log?: (line: string) => void;
 }
 
 /**
@@ -211,6 +216,7 @@ export interface CertificateLifecycle {
 export function certificateLifecycle(options: LifecycleOptions, config: ConfigLookup | undefined, env: Environment = process.env): CertificateLifecycle {
     const now = options.now ?? (() => new Date());
     const timings = options.scalewayTimings ?? DEFAULT_SCALEWAY_TIMINGS;
+    const log = options.log ?? ((line: string) => console.log(line));
 
     function loadBalancer(): LoadBalancerCertificates {
         return createLoadBalancerCertificates({ credentials: resolveScalewayCredentials(env, config), timings });
@@ -285,6 +291,7 @@ export function certificateLifecycle(options: LifecycleOptions, config: ConfigLo
                     dnsResolvers: inputs.dnsResolvers,
                     cloudflare: resolveCloudflareCredentials(env, config),
                     caCertificatesPem: caCertificatesPem(),
+                    log,
                 });
                 // Once an order naming it is finalized the predecessor counts as replaced: a retry must not name it again.
                 predecessors().delete(key);
