@@ -184,7 +184,7 @@ export interface LifecycleOptions {
     scalewayTimings?: ScalewayTimings;
     /**
      * Progress of an issuance (order, TXT records, propagation, validation). Defaults to the provider
-     * process's stdout, which `pulumi up` shows; the lines never carry key material.
+     * process's stderr (stdout carries the plugin's port handshake); the lines never carry key material.
      */
     log?: (line: string) => void;
 }
@@ -216,7 +216,7 @@ export interface CertificateLifecycle {
 export function certificateLifecycle(options: LifecycleOptions, config: ConfigLookup | undefined, env: Environment = process.env): CertificateLifecycle {
     const now = options.now ?? (() => new Date());
     const timings = options.scalewayTimings ?? DEFAULT_SCALEWAY_TIMINGS;
-    const log = options.log ?? ((line: string) => console.log(line));
+    const log = options.log ?? ((line: string) => console.error(line));
 
     function loadBalancer(): LoadBalancerCertificates {
         return createLoadBalancerCertificates({ credentials: resolveScalewayCredentials(env, config), timings });
