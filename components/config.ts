@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { PASS_THROUGH_ANNOTATIONS, PassThroughSetting, validatePassThroughSettings } from "./annotations";
-import { appFqdn, isDnsLabel, isDomainName, isUuid, isWithinZone, isZone, loadBalancerName } from "./naming";
+import { appFqdn, isDnsLabel, isDomainName, isUuid, isWithinZone, isZone, loadBalancerName, regionOfZone } from "./naming";
 
 export const PROJECT = "scw-private-lb";
 
@@ -100,11 +100,20 @@ const appSchema = z
             ctx.addIssue({ code: "custom", path: ["httpsPort"], message: "port 80 cannot carry the certificate: use 443 (or another TLS port)" });
         }
         const names = new Set<string>(["https"]);
+        const ports = new Set<number>([app.httpsPort]);
         app.extraPorts.forEach((extra, index) => {
             if (names.has(extra.name)) {
                 ctx.addIssue({ code: "custom", path: ["extraPorts", index, "name"], message: `port name "${extra.name}" is used twice in this Service` });
             }
+            if (ports.has(extra.port)) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["extraPorts", index, "port"],
+                    message: `port ${extra.port} is already ${extra.port === app.httpsPort ? "this app's httpsPort" : "another extra port of this app"}`,
+                });
+            }
             names.add(extra.name);
+            ports.add(extra.port);
         });
         const servicePorts = [app.httpsPort, ...app.extraPorts.map((extra) => extra.port)];
         for (const problem of validatePassThroughSettings(app.ccm as Partial<Record<PassThroughSetting, string>>, servicePorts)) {
@@ -160,6 +169,18 @@ export const stackConfigSchema = stackConfigShape.superRefine((config, ctx) => {
                 ctx.addIssue({ code: "custom", path: ["reachableFrom", index], message: `"${env}" is this stack's own environment: it is always attached` });
             }
         });
+        // An LB attaches private networks of its own region only.
+        const region = isZone(config.zone) ? regionOfZone(config.zone) : undefined;
+        for (const env of [config.environment, ...config.reachableFrom]) {
+            const networkRegion = config.environments[env]?.privateNetworkId?.split("/").at(-2);
+            if (region !== undefined && networkRegion !== undefined && networkRegion !== region) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["environments", env, "privateNetworkId"],
+                    message: `is in region ${networkRegion} but the LB is in zone ${config.zone} (region ${region}): an LB can only attach networks of its own region`,
+                });
+            }
+        }
         if (new Set(config.reachableFrom).size + 1 > MAX_PRIVATE_NETWORKS_PER_LB) {
             ctx.addIssue({ code: "custom", path: ["reachableFrom"], message: `an LB accepts at most ${MAX_PRIVATE_NETWORKS_PER_LB} private networks` });
         }
@@ -180,7 +201,7 @@ export const stackConfigSchema = stackConfigShape.superRefine((config, ctx) => {
             }
             seenNames.set(app.name, index);
             // Every app is a Service on the same LB, and an LB frontend port can serve one Service only.
-            for (const lbPort of [app.httpsPort, ...app.extraPorts.map((extra) => extra.port)]) {
+            for (const lbPort of new Set([app.httpsPort, ...app.extraPorts.map((extra) => extra.port)])) {
                 const owner = seenPorts.get(lbPort);
                 if (owner !== undefined) {
                     ctx.addIssue({
@@ -232,8 +253,15 @@ export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
                 if (issue.code === "unrecognized_keys") {
                     return `${formatPath(issue.path)}: unknown key(s) ${issue.keys.join(", ")}: check the spelling against the README's config reference`;
                 }
-                if (issue.code === "invalid_type" && valueAt(raw, issue.path) === undefined) {
-                    return `${formatPath(issue.path)}: is required (${issue.message.replace(/^Invalid input: /, "")})`;
+                if (issue.code === "invalid_type") {
+                    const value = valueAt(raw, issue.path);
+                    const message = issue.message.replace(/^Invalid input: /, "");
+                    if (value === undefined) {
+                        return `${formatPath(issue.path)}: is required (${message})`;
+                    }
+                    // `pulumi config set key '{...}'` stores a string: structured values need --path or the stack file.
+                    const structured = ["array", "record", "object"].includes(issue.expected) && typeof value === "string";
+                    return `${formatPath(issue.path)}: ${message}${structured ? "; write it as YAML in Pulumi.<stack>.yaml or set it with `pulumi config set --path`" : ""}`;
                 }
                 return `${formatPath(issue.path)}: ${issue.message}`;
             }),

@@ -90,6 +90,18 @@ describe("parseStackConfig", () => {
         ["an unknown key type", { certificateKeyType: "ed25519" }, ["scw-private-lb:certificateKeyType: must be ecdsa-p256, rsa-2048 or rsa-4096"]],
         ["a renewal threshold out of range", { renewalMinDaysRemaining: 90 }, ["scw-private-lb:renewalMinDaysRemaining: must be between 1 and 60 days (0 turns it off)"]],
         ["a bad profile name", { certificateProfile: "Short Lived" }, ["scw-private-lb:certificateProfile: must be an ACME profile name such as classic, tlsserver or shortlived"]],
+        [
+            "a network of another region than the LB's zone",
+            { zone: "nl-ams-1", environments: { prod: { domain: "prod.example.com", privateNetworkId: "fr-par/11111111-2222-4333-8444-555555555555", cloudflareZone: "example.com" } } },
+            ["scw-private-lb:environments.prod.privateNetworkId: is in region fr-par but the LB is in zone nl-ams-1 (region nl-ams): an LB can only attach networks of its own region"],
+        ],
+        ["an extra port equal to the app's TLS port", { apps: [{ ...app, extraPorts: [{ name: "dup", port: 443 }] }] }, ["scw-private-lb:apps[0].extraPorts[0].port: port 443 is already this app's httpsPort"]],
+        ["a number given as text", { dnsTtl: "abc" }, ["scw-private-lb:dnsTtl: expected number, received string"]],
+        [
+            "apps set as a JSON string without --path",
+            { apps: '[{"name":"test"}' },
+            ["scw-private-lb:apps: expected array, received string; write it as YAML in Pulumi.<stack>.yaml or set it with `pulumi config set --path`"],
+        ],
     ])("refuses %s", (_name, overrides, expected) => {
         expect(problemsOf({ ...base, ...overrides })).toEqual(expected);
     });
