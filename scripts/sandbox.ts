@@ -288,6 +288,8 @@ function usageProblem(error: unknown): string | undefined {
 
 export interface SandboxRunOptions {
     out?: Output;
+    /** Where usage errors and failures go (stderr by default, as for `status`). */
+    err?: Output;
     /** Registers the Ctrl-C handler; returns its removal. The CLI passes process signals, tests may omit it. */
     onInterrupt?: (handler: () => void) => () => void;
 }
@@ -295,9 +297,10 @@ export interface SandboxRunOptions {
 /** Runs the sandbox; returns the exit code. */
 export async function runSandbox(argv: readonly string[], options: SandboxRunOptions = {}): Promise<number> {
     const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+    const err = options.err ?? ((line: string) => process.stderr.write(`${line}\n`));
     const parsed = parseSandboxArgs(argv);
     if (!parsed.ok) {
-        out(parsed.message);
+        (parsed.help ? out : err)(parsed.message);
         return parsed.help ? EXIT_OK : EXIT_USAGE;
     }
     let config: StackConfig;
@@ -310,7 +313,7 @@ export async function runSandbox(argv: readonly string[], options: SandboxRunOpt
         if (problem === undefined) {
             throw error;
         }
-        out(`sandbox: ${problem}`);
+        err(`sandbox: ${problem}`);
         return EXIT_USAGE;
     }
 
@@ -334,7 +337,7 @@ export async function runSandbox(argv: readonly string[], options: SandboxRunOpt
             return EXIT_OK;
         } catch (error) {
             if (!interrupted) {
-                out(`sandbox: ${(error as Error).message}`);
+                err(`sandbox: ${(error as Error).message}`);
             }
             return EXIT_FAILED;
         }
