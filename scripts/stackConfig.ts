@@ -4,7 +4,7 @@
  * program's own schema. The operator commands use it so they judge a stack by the same rules as the program.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { parse } from "yaml";
 import { decodePulumiConfig, parseStackConfig, type StackConfig } from "../components/config";
 
@@ -31,8 +31,8 @@ export function pulumiConfigOf(stack: string, root = projectRoot): Record<string
     if (!existsSync(stackPath)) {
         throw new UnknownStackError(stack, availableStacks(root));
     }
-    const project = parse(readFileSync(join(root, "Pulumi.yaml"), "utf8")) as { name: string; config?: Record<string, { default?: unknown }> };
-    const stackFile = parse(readFileSync(stackPath, "utf8")) as { config?: Record<string, unknown> } | null;
+    const project = readYaml(join(root, "Pulumi.yaml")) as { name: string; config?: Record<string, { default?: unknown }> };
+    const stackFile = readYaml(stackPath) as { config?: Record<string, unknown> } | null;
     const values: Record<string, unknown> = {};
     for (const [key, declaration] of Object.entries(project.config ?? {})) {
         if (declaration.default !== undefined) {
@@ -41,6 +41,21 @@ export function pulumiConfigOf(stack: string, root = projectRoot): Record<string
     }
     Object.assign(values, stackFile?.config ?? {});
     return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
+}
+
+export class StackFileError extends Error {
+    constructor(file: string, reason: string) {
+        super(`${file} is not valid YAML: ${reason}`);
+        this.name = "StackFileError";
+    }
+}
+
+function readYaml(path: string): unknown {
+    try {
+        return parse(readFileSync(path, "utf8"));
+    } catch (error) {
+        throw new StackFileError(basename(path), (error as Error).message);
+    }
 }
 
 /** The validated configuration of `stack`; throws `ConfigError` (naming the keys) when it is invalid. */

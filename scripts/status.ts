@@ -8,7 +8,7 @@ import { Errors } from "@scaleway/sdk-client";
 import { ConfigError, type StackConfig } from "../components/config";
 import { resolveCloudflareCredentials, resolveScalewayCredentials, type Environment } from "../components/certificate/credentials";
 import { loadBalancerName } from "../components/naming";
-import { loadStackConfig, projectRoot, UnknownStackError } from "./stackConfig";
+import { loadStackConfig, projectRoot, StackFileError, UnknownStackError } from "./stackConfig";
 import { buildStatusReport, dnsNamesOf, EXIT_USAGE, exitCodeOf, renderStatus, tlsPortsOf, type StatusReport } from "./statusReport";
 import { observeDns, observeScaleway, STATUS_RETRY } from "./statusSources";
 import type { RetryPolicy } from "../components/certificate/scaleway";
@@ -86,25 +86,27 @@ function loadConfig(stack: string, root: string): StackConfig {
     try {
         return loadStackConfig(stack, root);
     } catch (error) {
-        if (error instanceof UnknownStackError || error instanceof ConfigError) {
+        if (error instanceof UnknownStackError || error instanceof ConfigError || error instanceof StackFileError) {
             throw new UsageError(error.message);
         }
         throw error;
     }
 }
 
-function credentialsOf<T>(resolve: () => T): T {
+function credentialsOf<T>(resolve: () => T, alternative?: string): T {
     try {
         return resolve();
     } catch (error) {
-        throw new UsageError((error as Error).message);
+        throw new UsageError(alternative ? `${(error as Error).message}; ${alternative}` : (error as Error).message);
     }
 }
 
 export async function checkStatus(args: StatusArgs, options: StatusRunOptions): Promise<StatusReport> {
     const config = loadConfig(args.stack, options.root ?? projectRoot);
     const scaleway = credentialsOf(() => resolveScalewayCredentials(options.env));
-    const cloudflare = args.skipDns ? undefined : credentialsOf(() => resolveCloudflareCredentials(options.env));
+    const cloudflare = args.skipDns
+        ? undefined
+        : credentialsOf(() => resolveCloudflareCredentials(options.env), "or pass --skip-dns to check the LB without the Cloudflare A records");
     const names = dnsNamesOf(config);
     const [observed, lookups] = await Promise.all([
         observeScaleway(config, scaleway, options.retry ?? STATUS_RETRY),

@@ -3,6 +3,8 @@
  * the exit code, the human table and the JSON document; then the real command in a child process.
  */
 import { execFile } from "node:child_process";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -335,6 +337,21 @@ describe("status usage and credential errors (exit 2)", () => {
         const code = await runStatus(["--stack", "staging"], { env: server.env, out: () => undefined, err: (text) => (err += text) });
         expect(code).toBe(2);
         expect(err).toContain("CLOUDFLARE_API_TOKEN");
+        expect(err).toContain("or pass --skip-dns to check the LB without the Cloudflare A records");
+    });
+
+    it("names the stack file that is not valid YAML", async () => {
+        const root = mkdtempSync(join(tmpdir(), "status-yaml-"));
+        try {
+            copyFileSync(join(projectRoot, "Pulumi.yaml"), join(root, "Pulumi.yaml"));
+            writeFileSync(join(root, "Pulumi.broken.yaml"), "config:\n  scw-private-lb:environment: prod: oops\n");
+            let err = "";
+            const code = await runStatus(["--stack", "broken", "--skip-dns"], { env: server.env, root, out: () => undefined, err: (text) => (err += text) });
+            expect(code).toBe(2);
+            expect(err).toMatch(/^status: Pulumi\.broken\.yaml is not valid YAML: /);
+        } finally {
+            rmSync(root, { recursive: true, force: true });
+        }
     });
 
     it("refuses a missing --stack, an unknown flag and an unknown stack", async () => {
