@@ -82,6 +82,13 @@ function describeFailure(error: unknown): string {
     return error.cause instanceof Error ? `${error.message} (${error.cause.message})` : error.message;
 }
 
+/** Says which API (and which variable sets its endpoint) a failure came from. */
+function fromApi<T>(api: string, endpoint: string, work: Promise<T>): Promise<T> {
+    return work.catch((error: unknown) => {
+        throw new Error(`${api} at ${endpoint}: ${describeFailure(error)}`);
+    });
+}
+
 function loadConfig(stack: string, root: string): StackConfig {
     try {
         return loadStackConfig(stack, root);
@@ -109,8 +116,10 @@ export async function checkStatus(args: StatusArgs, options: StatusRunOptions): 
         : credentialsOf(() => resolveCloudflareCredentials(options.env), "or pass --skip-dns to check the LB without the Cloudflare A records");
     const names = dnsNamesOf(config);
     const [observed, lookups] = await Promise.all([
-        observeScaleway(config, scaleway, options.retry ?? STATUS_RETRY),
-        cloudflare ? observeDns(config, names, cloudflare) : Promise.resolve(undefined),
+        fromApi("Scaleway API", scaleway.apiUrl ?? "https://api.scaleway.com (set SCW_API_URL for another)", observeScaleway(config, scaleway, options.retry ?? STATUS_RETRY)),
+        cloudflare
+            ? fromApi("Cloudflare API", cloudflare.baseUrl ?? "https://api.cloudflare.com/client/v4 (set CLOUDFLARE_BASE_URL for another)", observeDns(config, names, cloudflare))
+            : Promise.resolve(undefined),
     ]);
     return buildStatusReport({
         stack: args.stack,

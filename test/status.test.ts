@@ -13,6 +13,7 @@ import { createTestChain } from "../local/certificates";
 import Cloudflare from "cloudflare";
 import { startCloudflareServer, type LocalCloudflareServer } from "../local/cloudflare-server";
 import { startScalewayServer, type LoadBalancerSnapshot, type LocalScalewayServer } from "../local/scaleway-server";
+import { freeTcpPort } from "../local/ports";
 import { projectRoot } from "../scripts/stackConfig";
 import { runStatus } from "../scripts/status";
 import type { StatusReport } from "../scripts/statusReport";
@@ -372,7 +373,22 @@ describe("status usage and credential errors (exit 2)", () => {
             err: () => undefined,
         });
         expect(code).toBe(2);
-        expect((JSON.parse(out) as { error: string }).error).toMatch(/^the check could not run: the Scaleway API refused the credentials in SCW_ACCESS_KEY \/ SCW_SECRET_KEY \(denied authentication/);
+        expect((JSON.parse(out) as { error: string }).error).toMatch(
+            /^the check could not run: Scaleway API at http:\/\/127\.0\.0\.1:\d+: the Scaleway API refused the credentials in SCW_ACCESS_KEY \/ SCW_SECRET_KEY \(denied authentication/,
+        );
+    });
+
+    it("says which API could not be reached, and which variable points at it", async () => {
+        let err = "";
+        const closedPort = await freeTcpPort();
+        const code = await runStatus(["--stack", "staging", "--skip-dns"], {
+            env: { ...server.env, SCW_API_URL: `http://127.0.0.1:${closedPort}` },
+            retry: FAST_RETRY,
+            out: () => undefined,
+            err: (text) => (err += text),
+        });
+        expect(code).toBe(2);
+        expect(err).toMatch(new RegExp(`^status: the check could not run: Scaleway API at http://127\\.0\\.0\\.1:${closedPort}: .*ECONNREFUSED`));
     });
 });
 
