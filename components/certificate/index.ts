@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { childAliases } from "../aliases";
 import { createCertificateProvider } from "./provider";
 import type { BindingMode, BindingStatus, KeyType } from "./types";
 import { type AcmeServerAlias, resolveAcmeDirectory } from "./validation";
@@ -118,9 +119,16 @@ export class AcmeCertificate extends pulumi.ComponentResource {
     constructor(name: string, args: AcmeCertificateArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ACME_CERTIFICATE_TYPE, name, {}, opts);
 
+        // A renamed or moved certificate keeps its children: their old URNs follow the component's aliases.
+        const childOptions = (type: string, childName: string) => ({
+            parent: this,
+            aliases: childAliases(this, name, opts, type, childName, (component) => `${component}${childName.slice(name.length)}`),
+        });
         // Kept across renewals: ARI replacements must come from the account that ordered the predecessor.
         const accountKeyPem = pulumi.secret(
-            args.accountKeyPem ?? new tls.PrivateKey(`${name}-account-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this }).privateKeyPem,
+            args.accountKeyPem ??
+                new tls.PrivateKey(`${name}-account-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, childOptions("tls:index/privateKey:PrivateKey", `${name}-account-key`))
+                    .privateKeyPem,
         );
 
         const certificate = new AcmeLbCertificate(
@@ -141,7 +149,7 @@ export class AcmeCertificate extends pulumi.ComponentResource {
                 revokeOnDelete: args.revokeOnDelete,
                 cloudflareZones: args.cloudflareZones,
             },
-            { parent: this, additionalSecretOutputs: SECRET_OUTPUTS },
+            { ...childOptions(`pulumi-nodejs:dynamic/${DYNAMIC_MODULE}:${DYNAMIC_TYPE}`, `${name}-certificate`), additionalSecretOutputs: SECRET_OUTPUTS },
         );
 
         this.certificateId = certificate.certificateId;
