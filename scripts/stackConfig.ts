@@ -19,7 +19,7 @@ export class UnknownStackError extends Error {
 
 /** Stack names that have a Pulumi.<stack>.yaml in `root`. */
 export function availableStacks(root = projectRoot): string[] {
-    return readdirSync(root)
+    return (existsSync(root) ? readdirSync(root) : [])
         .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
         .filter((stack): stack is string => stack !== undefined)
         .sort();
