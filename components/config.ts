@@ -298,8 +298,7 @@ export const stackConfigSchema = stackConfigShape.superRefine((config, ctx) => {
         }
         const region = regionOfZone(lb.zone);
         for (const env of lb.environments) {
-            const id = config.environments[env]?.privateNetworkId;
-            const networkRegion = id?.split("/").at(-2);
+            const networkRegion = /^([a-z]{2}-[a-z]{3})\/[0-9a-f-]{36}$/i.exec(config.environments[env]?.privateNetworkId ?? "")?.[1];
             if (networkRegion !== undefined && networkRegion !== region) {
                 ctx.addIssue({
                     code: "custom",
@@ -313,7 +312,7 @@ export const stackConfigSchema = stackConfigShape.superRefine((config, ctx) => {
             if (plan.loadBalancer.owner !== lb.owner) {
                 return;
             }
-            for (const lbPort of lbPortsOf(plan.app)) {
+            for (const lbPort of new Set(lbPortsOf(plan.app))) {
                 const holder = portOwners.get(lbPort);
                 if (holder !== undefined) {
                     ctx.addIssue({
@@ -539,6 +538,9 @@ function issueMessages(issue: z.core.$ZodIssue, raw: unknown): string[] {
             if (value === undefined) {
                 const hint = REQUIRED[String(issue.path.at(-1))];
                 return [`${at}: is required${hint ? `: ${hint}` : ` (${describeType(issue.expected)})`}`];
+            }
+            if (!issue.message.startsWith("Invalid input")) {
+                return [`${at}: ${issue.message}`];
             }
             if (issue.expected === "string" && typeof value === "number") {
                 return [`${at}: must be text, not the number ${value}: quote it in the stack file ("${value}"), YAML reads bare digits as a number`];
