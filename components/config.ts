@@ -363,7 +363,7 @@ function isPlannable(config: ParsedShape): boolean {
         [config.zone, ...config.apps.map((app) => app.zone ?? config.zone)].every(isLbZone) &&
         config.apps.every((app, index) => {
             const owner = config.apps[ownerIndexOf(config, app, index)];
-            return owner !== undefined && (owner === app || owner.shareLoadBalancerWith === undefined);
+            return app.shareLoadBalancerWith === undefined || (owner !== undefined && owner !== app && owner.shareLoadBalancerWith === undefined);
         })
     );
 }
