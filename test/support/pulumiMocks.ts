@@ -167,6 +167,18 @@ export async function installMocks(options: MockOptions = {}): Promise<MockWorld
             newResource(args: MockResourceArgs) {
                 if (registering !== undefined) {
                     registering.inputs = args.inputs;
+                } else {
+                    // A read (a StackReference, `get`): recorded with what the mock is given.
+                    resources.push({
+                        type: args.type,
+                        name: args.name,
+                        inputs: args.inputs,
+                        wire: {},
+                        provider: args.provider || undefined,
+                        urn: `urn:pulumi:${stack}::${project}::${args.type}::${args.name}`,
+                        aliases: [],
+                        additionalSecretOutputs: [],
+                    });
                 }
                 const result = options.override?.(args) ?? defaultResult(args, options);
                 // Preview: providers do not create anything, ids and computed outputs stay unknown.
