@@ -4,9 +4,9 @@
  * component would send), when to move the clock for the renewal, and the final table.
  */
 import { createHash } from "node:crypto";
-import { attachedEnvironments, certificateSettingsFor, type AppConfig, type StackConfig } from "../components/config";
-import { loadBalancerName } from "../components/naming";
-import { dnsNamesOf } from "./statusReport";
+import { appPlans, certificateSettingsFor, loadBalancerPlans, type AppPlan, type StackConfig } from "../components/config";
+import { defaultServiceName } from "../components/defaults";
+import { appFqdn } from "../components/naming";
 import { renderTable, shortTime } from "./table";
 
 export const SANDBOX_USAGE = `usage: npm start [-- --stack <stack>]
@@ -79,41 +79,61 @@ export interface ARecordSeed {
     ip: string;
 }
 
-export interface SeedPlan {
-    loadBalancerName: string;
+export interface LoadBalancerSeed {
+    /** The app the LB is named after. */
+    owner: string;
+    name: string;
     zone: string;
     networks: NetworkSeed[];
+    /** One per app on the LB (its own and those sharing it). */
     frontends: FrontendSeed[];
+}
+
+export interface SeedPlan {
+    loadBalancers: LoadBalancerSeed[];
     zones: CloudflareZoneSeed[];
     aRecords: ARecordSeed[];
 }
 
-/** What `pulumi up` plus the CCM would have put in place before the first certificate. */
+/** What `pulumi up` plus the CCM would have put in place before the first certificate: one LB per app that owns one. */
 export function seedPlanOf(config: StackConfig): SeedPlan {
-    const environments = attachedEnvironments(config);
-    const networks = environments.map((environment, index) => {
+    const environmentIndex = (environment: string) => Object.keys(config.environments).indexOf(environment);
+    const networkOf = (environment: string, lbIndex: number): NetworkSeed => {
         const declared = config.environments[environment];
         const privateNetworkId = declared.privateNetworkId?.split("/").pop() ?? stableUuid(`private-network:${declared.privateNetworkName}`);
-        return { environment, privateNetworkId, name: declared.privateNetworkName, ip: `172.16.${index * 4}.10` };
-    });
+        return { environment, privateNetworkId, name: declared.privateNetworkName, ip: `172.16.${environmentIndex(environment) * 4}.${10 + lbIndex}` };
+    };
+    const plans = appPlans(config);
+    const loadBalancers = loadBalancerPlans(config).map((lb, lbIndex) => ({
+        owner: lb.owner,
+        name: lb.name,
+        zone: lb.zone,
+        networks: lb.environments.map((environment) => networkOf(environment, lbIndex)),
+        frontends: plans
+            .filter((plan) => plan.loadBalancer.owner === lb.owner)
+            .map(({ app }) => ({
+                app: app.name,
+                port: app.httpsPort,
+                name: `${stableUuid(`service:${app.namespace}/${app.serviceName ?? defaultServiceName(app.name)}`)}_tcp_${app.httpsPort}`,
+            })),
+    }));
     const zoneNameOf = (environment: string) => config.environments[environment].cloudflareZone ?? config.environments[environment].domain;
     const zones = new Map<string, CloudflareZoneSeed>();
-    for (const environment of environments) {
+    for (const environment of new Set(plans.flatMap((plan) => plan.environments))) {
         const name = zoneNameOf(environment);
         zones.set(name, { name, ...(config.environments[environment].cloudflareZoneId ? { id: config.environments[environment].cloudflareZoneId } : {}) });
     }
-    const ipOf = new Map(networks.map((network) => [network.environment, network.ip]));
+    const seedOf = new Map(loadBalancers.map((lb) => [lb.owner, lb]));
     return {
-        loadBalancerName: loadBalancerName(config.environment, config.domain),
-        zone: config.zone,
-        networks,
-        frontends: config.apps.map((app) => ({
-            app: app.name,
-            port: app.httpsPort,
-            name: `${stableUuid(`service:${app.namespace}/${app.serviceName ?? `${app.name}-lb-private`}`)}_tcp_${app.httpsPort}`,
-        })),
+        loadBalancers,
         zones: [...zones.values()],
-        aRecords: dnsNamesOf(config).map((name) => ({ zone: zoneNameOf(name.environment), fqdn: name.fqdn, ip: ipOf.get(name.environment) as string })),
+        aRecords: plans.flatMap((plan) =>
+            plan.environments.map((environment) => ({
+                zone: zoneNameOf(environment),
+                fqdn: appFqdn(plan.app.name, config.environments[environment].domain),
+                ip: seedOf.get(plan.loadBalancer.owner)?.networks.find((network) => network.environment === environment)?.ip as string,
+            })),
+        ),
     };
 }
 
@@ -129,9 +149,9 @@ export interface LocalAcme {
  * before `check` fills the defaults: every name of the app (its own environment first), annotation binding
  * on the app's TLS port, the stack's renewal and key settings, and the local ACME CA instead of the stack's.
  */
-export function certificateInputsFor(config: StackConfig, app: AppConfig, loadBalancerId: string, acme: LocalAcme): Record<string, unknown> {
+export function certificateInputsFor(config: StackConfig, plan: AppPlan, loadBalancerId: string, acme: LocalAcme): Record<string, unknown> {
     const inputs: Record<string, unknown> = {
-        ...certificateSettingsFor(config, app),
+        ...certificateSettingsFor(config, plan),
         loadBalancerId,
         acmeDirectoryUrl: acme.directoryUrl,
         accountKeyPem: acme.accountKeyPem,

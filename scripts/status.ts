@@ -7,9 +7,8 @@
 import { Errors } from "@scaleway/sdk-client";
 import { ConfigError, type StackConfig } from "../components/config";
 import { resolveCloudflareCredentials, resolveScalewayCredentials, type Environment } from "../components/certificate/credentials";
-import { loadBalancerName } from "../components/naming";
 import { loadStackConfig, projectRoot, StackFileError, UnknownStackError } from "./stackConfig";
-import { buildStatusReport, dnsNamesOf, EXIT_USAGE, exitCodeOf, renderStatus, tlsPortsOf, type StatusReport } from "./statusReport";
+import { buildStatusReport, EXIT_USAGE, expectedLoadBalancersOf, exitCodeOf, renderStatus, type StatusReport } from "./statusReport";
 import { observeDns, observeScaleway, STATUS_RETRY } from "./statusSources";
 import type { RetryPolicy } from "../components/certificate/scaleway";
 
@@ -114,9 +113,10 @@ export async function checkStatus(args: StatusArgs, options: StatusRunOptions): 
     const cloudflare = args.skipDns
         ? undefined
         : credentialsOf(() => resolveCloudflareCredentials(options.env), "or pass --skip-dns to check the LB without the Cloudflare A records");
-    const names = dnsNamesOf(config);
+    const expected = expectedLoadBalancersOf(config);
+    const names = expected.flatMap((lb) => lb.dnsNames);
     const [observed, lookups] = await Promise.all([
-        fromApi("Scaleway API", scaleway.apiUrl ?? "https://api.scaleway.com (set SCW_API_URL for another)", observeScaleway(config, scaleway, options.retry ?? STATUS_RETRY)),
+        fromApi("Scaleway API", scaleway.apiUrl ?? "https://api.scaleway.com (set SCW_API_URL for another)", observeScaleway(config, expected, scaleway, options.retry ?? STATUS_RETRY)),
         cloudflare
             ? fromApi("Cloudflare API", cloudflare.baseUrl ?? "https://api.cloudflare.com/client/v4 (set CLOUDFLARE_BASE_URL for another)", observeDns(config, names, cloudflare))
             : Promise.resolve(undefined),
@@ -124,13 +124,11 @@ export async function checkStatus(args: StatusArgs, options: StatusRunOptions): 
     return buildStatusReport({
         stack: args.stack,
         environment: config.environment,
-        loadBalancerName: loadBalancerName(config.environment, config.domain),
-        zone: config.zone,
         renewalMinDaysRemaining: config.renewalMinDaysRemaining,
-        tlsPorts: tlsPortsOf(config),
+        expected,
         networks: observed.networks,
         loadBalancers: observed.loadBalancers,
-        dns: lookups ? { names, lookups } : undefined,
+        dns: lookups ? { lookups } : undefined,
         now: options.now ?? new Date(),
     });
 }

@@ -3,15 +3,16 @@
  * operator must act on, the exit code, and the table they read. Pure functions: the API calls live in
  * `scripts/statusSources.ts`.
  */
-import { attachedEnvironments, type StackConfig } from "../components/config";
+import { appPlans, loadBalancerPlans, type StackConfig } from "../components/config";
 import { renewalDueAt } from "../components/certificate/renewal";
 import { DEFAULT_RENEWAL } from "../components/certificate/validation";
+import { DEFAULT_HTTPS_PORT } from "../components/defaults";
 import { appFqdn } from "../components/naming";
 import { renderTable, shortTime } from "./table";
 
 const MS_PER_DAY = 86_400_000;
 /** The port the CCM annotation examples and the seeds use; always treated as a TLS port. */
-const DEFAULT_TLS_PORT = 443;
+const DEFAULT_TLS_PORT = DEFAULT_HTTPS_PORT;
 
 export const EXIT_HEALTHY = 0;
 export const EXIT_PROBLEMS = 1;
@@ -61,19 +62,29 @@ export interface ARecord {
 
 export type DnsLookup = { records: ARecord[] } | { error: string };
 
+/** One LB the stack declares: the LB of an app, with the apps on it (itself and those sharing it). */
+export interface ExpectedLoadBalancer {
+    name: string;
+    zone: string;
+    /** Environments whose private networks it is attached to. */
+    environments: string[];
+    tlsPorts: TlsPort[];
+    /** The admin names of the apps on it, each in each environment it answers in. */
+    dnsNames: DnsName[];
+}
+
 export interface StatusObservation {
     stack: string;
     environment: string;
-    loadBalancerName: string;
-    zone: string;
     /** Days added to the 1/3-of-lifetime rule (stack config `renewalMinDaysRemaining`). */
     renewalMinDaysRemaining?: number;
-    tlsPorts: TlsPort[];
+    expected: ExpectedLoadBalancer[];
+    /** The private network of each environment an LB is attached to. */
     networks: EnvironmentNetwork[];
-    /** LBs of the zone whose name is exactly `loadBalancerName`. */
+    /** LBs whose name and zone are exactly those of an expected LB. */
     loadBalancers: ObservedLoadBalancer[];
     /** Cloudflare A records by name; absent when the DNS check was skipped. */
-    dns?: { names: DnsName[]; lookups: Record<string, DnsLookup> };
+    dns?: { lookups: Record<string, DnsLookup> };
     now: Date;
 }
 
@@ -159,8 +170,8 @@ export interface LoadBalancerReport {
 export interface StatusReport {
     stack: string;
     environment: string;
-    loadBalancerName: string;
-    zone: string;
+    /** The LBs the stack declares (one per app, unless an app shares another's). */
+    expected: { name: string; zone: string }[];
     checkedAt: string;
     dnsChecked: boolean;
     healthy: boolean;
@@ -172,16 +183,26 @@ export interface StatusReport {
 // ---------------------------------------------------------------------------------------------------
 // From the stack config
 
-/** The LB ports that must terminate TLS: each app's httpsPort. */
-export function tlsPortsOf(config: StackConfig): TlsPort[] {
-    return config.apps.map((app) => ({ app: app.name, port: app.httpsPort }));
+/** The LBs of the stack, each with the TLS ports and admin names of the apps on it. */
+export function expectedLoadBalancersOf(config: StackConfig): ExpectedLoadBalancer[] {
+    const plans = appPlans(config);
+    return loadBalancerPlans(config).map((lb) => {
+        const onIt = plans.filter((plan) => plan.loadBalancer.owner === lb.owner);
+        return {
+            name: lb.name,
+            zone: lb.zone,
+            environments: lb.environments,
+            tlsPorts: onIt.map((plan) => ({ app: plan.app.name, port: plan.app.httpsPort })),
+            dnsNames: onIt.flatMap((plan) =>
+                plan.environments.map((environment) => ({ app: plan.app.name, environment, fqdn: appFqdn(plan.app.name, config.environments[environment].domain) })),
+            ),
+        };
+    });
 }
 
-/** Every admin name of the stack: each app in each attached environment. */
+/** Every admin name of the stack: each app in each environment it answers in. */
 export function dnsNamesOf(config: StackConfig): DnsName[] {
-    return attachedEnvironments(config).flatMap((environment) =>
-        config.apps.map((app) => ({ app: app.name, environment, fqdn: appFqdn(app.name, config.environments[environment].domain) })),
-    );
+    return expectedLoadBalancersOf(config).flatMap((lb) => lb.dnsNames);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -342,12 +363,13 @@ function dnsProblems(line: DnsLine, lookup: DnsLookup | undefined): Problem[] {
     return problems;
 }
 
-function loadBalancerReport(lb: ObservedLoadBalancer, observation: StatusObservation): LoadBalancerReport {
+function loadBalancerReport(lb: ObservedLoadBalancer, expected: ExpectedLoadBalancer, observation: StatusObservation): LoadBalancerReport {
     const certificates = lb.certificates.map((certificate) => certificateLine(lb, certificate, observation));
-    const privateIps = privateIpsByEnvironment(lb, observation.networks);
-    const tlsPortNumbers = new Set([DEFAULT_TLS_PORT, ...observation.tlsPorts.map((tls) => tls.port)]);
+    const networks = observation.networks.filter((network) => expected.environments.includes(network.environment));
+    const privateIps = privateIpsByEnvironment(lb, networks);
+    const tlsPortNumbers = new Set([DEFAULT_TLS_PORT, ...expected.tlsPorts.map((tls) => tls.port)]);
     const dns = observation.dns;
-    const dnsLines = dns ? dns.names.map((name) => dnsLine(name, privateIps[name.environment], dns.lookups[name.fqdn])) : [];
+    const dnsLines = dns ? expected.dnsNames.map((name) => dnsLine(name, privateIps[name.environment], dns.lookups[name.fqdn])) : [];
     return {
         id: `${lb.zone}/${lb.id}`,
         name: lb.name,
@@ -363,9 +385,9 @@ function loadBalancerReport(lb: ObservedLoadBalancer, observation: StatusObserva
         })),
         dns: dnsLines,
         problems: [
-            ...networkProblems(observation.networks, privateIps),
+            ...networkProblems(networks, privateIps),
             ...certificates.flatMap((line, index) => certificateProblems(line, lb.certificates[index], observation.now)),
-            ...frontendProblems(lb, observation.tlsPorts),
+            ...frontendProblems(lb, expected.tlsPorts),
             ...dnsLines.flatMap((line) => dnsProblems(line, dns?.lookups[line.fqdn])),
         ],
     };
@@ -375,19 +397,24 @@ export function buildStatusReport(observation: StatusObservation): StatusReport 
     const problems: Problem[] = observation.networks
         .filter((network): network is UnresolvedNetwork => !isResolved(network))
         .map((network) => ({ kind: "private-network-unresolved", subject: network.environment, message: network.problem }));
-    if (observation.loadBalancers.length === 0) {
-        problems.unshift({
-            kind: "load-balancer-missing",
-            subject: observation.loadBalancerName,
-            message: `no load balancer named ${observation.loadBalancerName} in ${observation.zone}: has \`pulumi up -s ${observation.stack}\` run with these credentials?`,
-        });
+    const loadBalancers: LoadBalancerReport[] = [];
+    const missing: Problem[] = [];
+    for (const expected of observation.expected) {
+        const found = observation.loadBalancers.filter((lb) => lb.name === expected.name && lb.zone === expected.zone);
+        if (found.length === 0) {
+            missing.push({
+                kind: "load-balancer-missing",
+                subject: expected.name,
+                message: `no load balancer named ${expected.name} in ${expected.zone}: has \`pulumi up -s ${observation.stack}\` run with these credentials?`,
+            });
+        }
+        loadBalancers.push(...found.map((lb) => loadBalancerReport(lb, expected, observation)));
     }
-    const loadBalancers = observation.loadBalancers.map((lb) => loadBalancerReport(lb, observation));
+    problems.unshift(...missing);
     return {
         stack: observation.stack,
         environment: observation.environment,
-        loadBalancerName: observation.loadBalancerName,
-        zone: observation.zone,
+        expected: observation.expected.map(({ name, zone }) => ({ name, zone })),
         checkedAt: observation.now.toISOString(),
         dnsChecked: observation.dns !== undefined,
         healthy: problems.length === 0 && loadBalancers.every((lb) => lb.problems.length === 0),
