@@ -8,7 +8,7 @@
  */
 import { generateKeyPairSync } from "node:crypto";
 import { existsSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, relative } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import Cloudflare from "cloudflare";
 import { appPlans, ConfigError, type AppConfig, type StackConfig } from "../components/config";
@@ -29,7 +29,7 @@ import {
     type EndpointSummary,
     type LocalAcme,
 } from "./sandboxPlan";
-import { loadStackConfig, UnknownStackError } from "./stackConfig";
+import { findStackFile, loadStackConfig, UnknownStackError } from "./stackConfig";
 import { shortTime } from "./table";
 
 export const EXIT_OK = 0;
@@ -341,7 +341,9 @@ export async function runSandbox(argv: readonly string[], options: SandboxRunOpt
             settleInterruption(EXIT_INTERRUPTED);
         });
     });
-    out(`Sandbox for stack ${parsed.stack} (Pulumi.${parsed.stack}.yaml): environment ${config.environment}, ${config.apps.length} app(s), all on 127.0.0.1`);
+    // `--stack` takes a name or a stack file's path.
+    const stackFile = findStackFile(parsed.stack);
+    out(`Sandbox for stack ${stackFile.name} (${relative(process.cwd(), stackFile.path)}): environment ${config.environment}, ${config.apps.length} app(s), all on 127.0.0.1`);
     const run = (async () => {
         try {
             await runLifecycle(config, world, new Progress(out), out);

@@ -7,7 +7,7 @@
 import { Errors } from "@scaleway/sdk-client";
 import { ConfigError, type StackConfig } from "../components/config";
 import { resolveCloudflareCredentials, resolveScalewayCredentials, type Environment } from "../components/certificate/credentials";
-import { loadStackConfig, projectRoot, StackFileError, UnknownStackError } from "./stackConfig";
+import { findStackFile, loadStackConfig, projectRoot, StackFileError, UnknownStackError } from "./stackConfig";
 import { buildStatusReport, EXIT_USAGE, expectedLoadBalancersOf, exitCodeOf, renderStatus, type StatusReport } from "./statusReport";
 import { observeDns, observeScaleway, STATUS_RETRY } from "./statusSources";
 import type { RetryPolicy } from "../components/certificate/scaleway";
@@ -122,7 +122,8 @@ export async function checkStatus(args: StatusArgs, options: StatusRunOptions): 
             : Promise.resolve(undefined),
     ]);
     return buildStatusReport({
-        stack: args.stack,
+        // `--stack` takes a name or a stack file's path; the report names the stack.
+        stack: findStackFile(args.stack, options.root ?? projectRoot).name,
         environment: config.environment,
         renewalMinDaysRemaining: config.renewalMinDaysRemaining,
         expected,
