@@ -24,7 +24,7 @@ export const PROJECT = "scw-private-lb";
 
 /** Scaleway LB offers; a private admin entrance needs no more than LB-S (200 Mbps). */
 export const LB_TYPES = ["LB-S", "LB-GP-M", "LB-GP-L", "LB-GP-XL"] as const;
-/** Scaleway allows at most 8 private networks on one LB (docs/scaleway.md). */
+/** Scaleway allows at most 8 private networks on one LB (docs/per-app-load-balancers.md). */
 export const MAX_PRIVATE_NETWORKS_PER_LB = 8;
 export const ACME_SERVERS = {
     letsencrypt: "https://acme-v02.api.letsencrypt.org/directory",

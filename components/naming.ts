@@ -48,7 +48,7 @@ export function isZone(value: string): boolean {
     return ZONE.test(value);
 }
 
-/** The zones the Scaleway LB API serves (the SDK's own list: `Lbv1.ZonedAPI.LOCALITY`, see docs/scaleway.md). */
+/** The zones the Scaleway LB API serves (the SDK's own list: `Lbv1.ZonedAPI.LOCALITY`, see docs/per-app-load-balancers.md). */
 export const LB_ZONES: readonly string[] = LB_LOCALITY.type === "zone" ? LB_LOCALITY.zones : [];
 
 export function isLbZone(value: string): boolean {
