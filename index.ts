@@ -44,6 +44,9 @@ const LEGACY = {
     loadBalancer: "private-lb",
     certificate: (app: string) => `${app}-certificate`,
 };
+/** The old URN as an alias, unless an app of today has that name (its own resource holds the URN then). */
+const legacyAlias = (name: string, type: string): pulumi.Input<string>[] =>
+    config.apps.some((app) => app.name === name) ? [] : [pulumi.createUrn(name, type)];
 
 const kubernetesProvider =
     config.kubeconfig !== undefined || config.kubeContext !== undefined
@@ -63,7 +66,7 @@ const lbByOwner = new Map(
                 tags: lb.tags,
                 privateNetworks: Object.fromEntries(lb.environments.map((env) => [env, privateNetworkOf(config.environments[env])])),
             },
-            { aliases: index === 0 ? [pulumi.createUrn(LEGACY.loadBalancer, PRIVATE_LOAD_BALANCER_TYPE)] : [] },
+            { aliases: index === 0 ? legacyAlias(LEGACY.loadBalancer, PRIVATE_LOAD_BALANCER_TYPE) : [] },
         ),
     ]),
 );
@@ -81,7 +84,7 @@ const acmeCertificates = plans.map(
                 acmeServer: config.acmeServer,
                 accountKeyPem: acmeAccountKey.privateKeyPem,
             },
-            { aliases: [pulumi.createUrn(LEGACY.certificate(plan.app.name), ACME_CERTIFICATE_TYPE)] },
+            { aliases: legacyAlias(LEGACY.certificate(plan.app.name), ACME_CERTIFICATE_TYPE) },
         ),
 );
 

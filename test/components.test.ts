@@ -100,6 +100,12 @@ describe("PrivateLoadBalancer", () => {
         expect(world.invokes.filter((i) => i.token === "scaleway:ipam/getIp:getIp").at(-1)?.inputs.region).toBe("nl-ams");
     });
 
+    it("refuses an LB with neither an app nor a name", () => {
+        const error = thrown(() => new components.PrivateLoadBalancer("nameless", { environment: "prod", privateNetworks: { prod: { name: "pn" } } }));
+        expect(error).toBeInstanceOf(pulumi.ResourceError);
+        expect(error.message).toBe("PrivateLoadBalancer nameless: give `app` (the LB is then private-lb-<environment>-<app>) or `name`");
+    });
+
     it("refuses conflicting arguments first, awsx-style, as a ResourceError naming the resource", () => {
         const error = thrown(() => new components.PrivateLoadBalancer("both", { environment: "prod", app: "test", name: "private-lb-prod-x", privateNetworks: { staging: { name: "pn" } } }));
         expect(error).toBeInstanceOf(pulumi.ResourceError);
@@ -273,6 +279,12 @@ describe("PrivateEndpoint", () => {
         );
         expect(error).toBeInstanceOf(pulumi.ResourceError);
         expect(error.message).toBe("Only one of `loadBalancer` or `loadBalancerArgs` can be provided.");
+    });
+
+    it("refuses an endpoint with no LB at all", () => {
+        const error = thrown(() => new components.PrivateEndpoint("nowhere", { app: { hostname: "nowhere", namespace: "ops" }, environments: {} }));
+        expect(error).toBeInstanceOf(pulumi.ResourceError);
+        expect(error.message).toBe("PrivateEndpoint nowhere: give `loadBalancer` (an LB to share) or `loadBalancerArgs` (an LB of its own)");
     });
 
     it("creates its own LB when given LB arguments", async () => {

@@ -62,15 +62,8 @@ describe("three apps: two own LBs on 443, one sharing on 8443", () => {
     });
 
     it("names each LB by the convention and attaches the networks of the environments its app is reachable from", () => {
-        expect(world.one(LB, "test").inputs).toEqual({
-            name: "private-lb-prod-test",
-            type: "LB-S",
-            zone: "fr-par-1",
-            assignFlexibleIp: false,
-            assignFlexibleIpv6: false,
-            externalPrivateNetworks: true,
-            tags: ["env=prod"],
-        });
+        // The stack's defaults (PrivateLoadBalancer's own inputs are the components test's).
+        expect(world.one(LB, "test").inputs).toMatchObject({ name: "private-lb-prod-test", type: "LB-S", zone: "fr-par-1", tags: ["env=prod"], assignFlexibleIp: false });
         // backoffice overrides the offer, the tags and reachableFrom (prod only).
         expect(world.one(LB, "backoffice").inputs).toMatchObject({ name: "private-lb-prod-backoffice", type: "LB-GP-M", zone: "fr-par-1", tags: ["env=prod", "team=backoffice"] });
         expect(world.one(PN, "test-prod").inputs).toEqual({ lbId: `fr-par-1/${TEST_LB}`, privateNetworkId: PROD_PN, zone: "fr-par-1" });
