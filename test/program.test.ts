@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { CERTIFICATE_TYPE, fakeCertificateId, fakePrivateIp, fakePrivateNetworkId, fakeUuid, fakeZoneId, MockWorld, valueOf } from "./support/pulumiMocks";
 import { fixtureStack, Program, runProgram } from "./support/program";
+import { claimedTwice } from "./support/upgrade";
 
 let world: MockWorld;
 let program: Program;
@@ -59,6 +60,10 @@ describe("three apps: two own LBs on 443, one sharing on 8443", () => {
                 `${ENDPOINT}$${DNS}$${RECORD}::grafana-monitoring`,
             ].sort(),
         );
+    });
+
+    it("claims no URN twice (by name or alias)", () => {
+        expect(claimedTwice(world)).toEqual([]);
     });
 
     it("names each LB by the convention and attaches the networks of the environments its app is reachable from", () => {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { LEGACY_TWO_APPS_URNS } from "./fixtures/legacyUrns";
-import { typeOf, upgrade } from "./support/upgrade";
+import { claimedTwice, typeOf, upgrade } from "./support/upgrade";
 
 describe("upgrading a two-app stack of the one-LB layout", () => {
     it("keeps every resource of a two-app stack whose second app stays on the LB (shareLoadBalancerWith)", async () => {
@@ -17,6 +17,7 @@ describe("upgrading a two-app stack of the one-LB layout", () => {
             expect({ old, claimants: claimants.length }).toEqual({ old, claimants: 1 });
             expect({ old, type: typeOf(claimants[0]) }).toEqual({ old, type: typeOf(old) });
         }
+        expect(claimedTwice(world)).toEqual([]);
         expect(world.resources).toHaveLength(LEGACY_TWO_APPS_URNS.length);
         // What decides a replacement keeps its value: the LB's name, the networks, the Services' names, the records' names.
         expect(world.one("scaleway:loadbalancers/loadBalancer:LoadBalancer").inputs).toMatchObject({ name: "private-lb-prod-test", type: "LB-S", zone: "fr-par-1" });

@@ -25,3 +25,9 @@ export async function upgrade(legacyStack: string, oldUrns: string[]) {
     return { world, ...upgradeOf(world, `urn:pulumi:${legacyStack}::scw-private-lb::`, oldUrns) };
 }
 
+
+/** URNs that two resources would claim (as their URN or an alias): the engine refuses such a program. */
+export function claimedTwice(world: MockWorld): string[] {
+    const claims = world.resources.flatMap((resource) => [...new Set([resource.urn, ...resource.aliases.filter((alias) => alias.startsWith("urn:"))])]);
+    return claims.filter((urn, index) => claims.indexOf(urn) !== index);
+}
