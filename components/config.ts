@@ -35,7 +35,7 @@ const PROVIDER_NAMESPACES = ["scaleway", "cloudflare", "kubernetes", "tls", "pul
 
 const SLUG = /^[a-z][a-z0-9-]{0,19}$/;
 const SLUG_RULE = "1-20 lowercase letters, digits or hyphens, starting with a letter";
-const UUID_WITHOUT_DASHES = /^(?:([a-z]{2}-[a-z]{3}(?:-[1-9])?)\/)?([0-9a-f]{32})$/i;
+const HEX_WITHOUT_DASHES = /^(?:([a-z]{2}-[a-z]{3})(?:-[1-9])?\/)?([0-9a-f]{16,48})$/i;
 const ZONED_UUID = /^([a-z]{2}-[a-z]{3})-[1-9]\/([0-9a-f-]{36})$/i;
 
 const text = (whenEmpty: string) => z.string().min(1, `must not be empty: ${whenEmpty}`);
@@ -55,15 +55,18 @@ const privateNetworkId = z.string().superRefine((value, ctx) => {
     if (isUuid(value) || /^[a-z]{2}-[a-z]{3}\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) {
         return;
     }
+    const example = "fr-par/6ba7b810-9dad-11d1-80b4-00c04fd430c8";
     const zoned = ZONED_UUID.exec(value);
-    const undashed = UUID_WITHOUT_DASHES.exec(value);
-    let message = "must be a private network id: <region>/<uuid>, e.g. fr-par/6ba7b810-9dad-11d1-80b4-00c04fd430c8";
+    const undashed = HEX_WITHOUT_DASHES.exec(value);
+    let message = `must be a private network id: <region>/<uuid>, e.g. ${example}`;
     if (zoned) {
         message = `"${value}" is a zoned id, but private networks are regional: use the region, ${zoned[1]}/${zoned[2]}`;
-    } else if (undashed) {
+    } else if (undashed && undashed[2].length === 32) {
         const hex = undashed[2].toLowerCase();
         const dashed = [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
-        message = `"${value}" is a UUID without its dashes: write ${undashed[1] ?? "fr-par"}/${dashed}`;
+        message = `"${value}" is a UUID without its dashes: write ${undashed[1] ? `${undashed[1]}/` : ""}${dashed}`;
+    } else if (undashed) {
+        message = `"${value}" has ${undashed[2].length} hex digits and no dashes: a private network id is <region>/<uuid>, the UUID being 32 hex digits written 8-4-4-4-12, e.g. ${example}`;
     }
     ctx.addIssue({ code: "custom", message });
 });

@@ -203,6 +203,18 @@ describe("config mistakes, in words a person understands", () => {
             ['scw-private-lb:environments.prod.privateNetworkId: "fr-par/3b9f6e2a1c4d4e8fa7b65d4c3b2a1f0e" is a UUID without its dashes: write fr-par/3b9f6e2a-1c4d-4e8f-a7b6-5d4c3b2a1f0e'],
         ],
         [
+            "36 hex digits without dashes (a UUID's length with its dashes)",
+            network("fr-par/3b9f6e2a1c4d4e8fa7b65d4c3b2a1f0e1234"),
+            [
+                'scw-private-lb:environments.prod.privateNetworkId: "fr-par/3b9f6e2a1c4d4e8fa7b65d4c3b2a1f0e1234" has 36 hex digits and no dashes: a private network id is <region>/<uuid>, the UUID being 32 hex digits written 8-4-4-4-12, e.g. fr-par/6ba7b810-9dad-11d1-80b4-00c04fd430c8',
+            ],
+        ],
+        [
+            "a UUID without dashes under a zone",
+            network("fr-par-1/3b9f6e2a1c4d4e8fa7b65d4c3b2a1f0e"),
+            ['scw-private-lb:environments.prod.privateNetworkId: "fr-par-1/3b9f6e2a1c4d4e8fa7b65d4c3b2a1f0e" is a UUID without its dashes: write fr-par/3b9f6e2a-1c4d-4e8f-a7b6-5d4c3b2a1f0e'],
+        ],
+        [
             "a zoned id where a regional one belongs",
             network("fr-par-1/3b9f6e2a-1c4d-4e8f-a7b6-5d4c3b2a1f0e"),
             [
