@@ -10,7 +10,7 @@ import { appFqdn } from "../components/naming";
 import { renderTable, shortTime } from "./table";
 
 export const SANDBOX_USAGE = `usage: npm start [-- --stack <stack>]
-  --stack <stack>  the stack file to run (Pulumi.<stack>.yaml; default staging)
+  --stack <stack>  the stack to run: a name (Pulumi.<stack>.yaml; default staging) or a stack file's path
 Runs the certificate lifecycle locally: Pebble (Let's Encrypt's test CA), a local Scaleway LB API and a
 local Cloudflare DNS API on 127.0.0.1, nothing else. Ctrl-C stops everything.`;
 

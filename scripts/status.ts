@@ -13,7 +13,7 @@ import { observeDns, observeScaleway, STATUS_RETRY } from "./statusSources";
 import type { RetryPolicy } from "../components/certificate/scaleway";
 
 export const STATUS_USAGE = `usage: npm run status -- --stack <stack> [--json] [--skip-dns]
-  --stack <stack>  the stack whose LB to check (reads Pulumi.<stack>.yaml)
+  --stack <stack>  the stack whose LBs to check: a name (Pulumi.<stack>.yaml) or a stack file's path
   --json           print one JSON document instead of tables
   --skip-dns       do not check the Cloudflare A records (no CLOUDFLARE_API_TOKEN needed)
 environment: SCW_ACCESS_KEY, SCW_SECRET_KEY (required), SCW_API_URL (optional endpoint),
