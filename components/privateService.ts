@@ -58,9 +58,13 @@ export class PrivateService extends pulumi.ComponentResource {
 
         this.annotations = pulumi
             .all([args.loadBalancerId, args.zone, args.certificateId])
-            .apply(([loadBalancerId, zone, certificateId]) =>
-                buildCcmAnnotations({ loadBalancerId, zone, httpsPort, certificateId, settings: args.ccm }, servicePorts),
-            );
+            .apply(([loadBalancerId, zone, certificateId]) => {
+                try {
+                    return buildCcmAnnotations({ loadBalancerId, zone, httpsPort, certificateId, settings: args.ccm }, servicePorts);
+                } catch (error) {
+                    throw new pulumi.ResourceError(`PrivateService ${name}: ${(error as Error).message}`, this);
+                }
+            });
 
         this.service = new k8s.core.v1.Service(
             name,
