@@ -150,6 +150,27 @@ describe("checkRenewalPlan on recorded previews", () => {
     });
 });
 
+describe("checkRenewalPlan on previews recorded with the real CLI v3.248.0", () => {
+    const real = (name: string): unknown => JSON.parse(readFileSync(join(fixtures, `real-${name}.json`), "utf8"));
+
+    it("lets a plan with nothing to do run", () => {
+        expect(checkRenewalPlan(real("nothing-due"))).toEqual({ ok: true, changes: [], problems: [], targets: [] });
+    });
+
+    it("lets the certificate's replacement run, targeted at the certificate only", () => {
+        const verdict = checkRenewalPlan(real("certificate-replaced"));
+        expect(verdict.problems).toEqual([]);
+        expect(verdict.targets).toEqual([CERTIFICATE_URN]);
+    });
+
+    it("refuses the same plan when it also updates another resource", () => {
+        const verdict = checkRenewalPlan(real("renewal-and-more"));
+        expect(verdict.ok).toBe(false);
+        expect(verdict.problems).toEqual(['update pulumi-nodejs:dynamic/recording:Other "dns-record": a renewal changes only certificates and the Service annotation that binds them']);
+        expect(verdict.changes.filter((step) => step.refused === undefined).map((step) => step.urn)).toEqual([CERTIFICATE_URN]);
+    });
+});
+
 describe("URNs and property paths", () => {
     it("takes the type and the name from a URN, parents and names with :: included", () => {
         expect(parseUrn(SERVICE_URN)).toEqual({ type: "kubernetes:core/v1:Service", name: "test-service-service" });
