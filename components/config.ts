@@ -10,7 +10,7 @@ export const PROJECT = "scw-private-lb";
 
 /** Scaleway LB offers; a private admin entrance needs no more than LB-S (200 Mbps). */
 export const LB_TYPES = ["LB-S", "LB-GP-M", "LB-GP-L", "LB-GP-XL"] as const;
-/** Scaleway allows at most 8 private networks on one LB (field notes §3). */
+/** Scaleway allows at most 8 private networks on one LB (docs/scaleway-lb.md §1). */
 export const MAX_PRIVATE_NETWORKS_PER_LB = 8;
 export const ACME_SERVERS = {
     letsencrypt: "https://acme-v02.api.letsencrypt.org/directory",
@@ -140,7 +140,7 @@ export const stackConfigShape = z
         dnsTtl: z.number().int("must be a whole number of seconds").min(60, "must be at least 60 seconds (Cloudflare's minimum)").max(86400, "must be at most 86400 seconds").default(300),
         kubeconfig: unsetWhenEmpty(z.string()),
         kubeContext: unsetWhenEmpty(z.string()),
-        acmeEmail: z.email("must be an email address for the ACME account (expiry notices)"),
+        acmeEmail: z.email("must be an email address: the ACME account's contact (Let's Encrypt sends no expiry notices any more)"),
         acmeServer: z
             .string()
             .refine(

@@ -6,13 +6,13 @@
 export const LOAD_BALANCER_NAME_PREFIX = "private-lb";
 const MAX_LOAD_BALANCER_NAME_LENGTH = 63;
 const LOWERCASE_SLUG = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-// The Scaleway CCM refuses an LB whose name starts with the cluster id (a UUID) — field notes §2.
+// The Scaleway CCM refuses an LB whose name starts with the cluster id (a UUID) (docs/scaleway-ccm.md §1).
 const UUID_PREFIX = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ZONE = /^[a-z]{2}-[a-z]{3}-[1-9]$/;
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
-/** Naming convention of the seeds: `private-lb-<env>-<domain without extension>`. */
+/** Naming convention of the manual procedure (docs/manual-procedure.md): `private-lb-<env>-<domain without extension>`. */
 export function loadBalancerName(environment: string, domainWithoutExtension: string): string {
     return validateLoadBalancerName(`${LOAD_BALANCER_NAME_PREFIX}-${environment}-${domainWithoutExtension}`);
 }

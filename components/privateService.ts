@@ -73,7 +73,7 @@ export class PrivateService extends pulumi.ComponentResource {
                 },
             },
             // Pulumi waits until the CCM publishes the LB's private IP in the Service status: proof that the
-            // CCM accepted the annotations (without scw-loadbalancer-private it never can, field notes §2).
+            // CCM accepted the annotations (without scw-loadbalancer-private it never can, docs/scaleway-ccm.md §1).
             { parent: this, provider: args.provider },
         );
         this.serviceName = this.service.metadata.name;

@@ -257,7 +257,7 @@ export async function runCheck(argv: readonly string[], options: CheckRunOptions
         return 1;
     }
     const problems = await certificateCheckProblems(resources);
-    out(`Stack ${stack} (Pulumi.${stack}.yaml): what \`pulumi up -s ${stack}\` would declare (offline: ids and addresses are ${AT_DEPLOY.slice(1, -1)})\n\n`);
+    out(`Stack ${stack} (Pulumi.${stack}.yaml): what \`pulumi up -s ${stack}\` would declare, offline (ids and addresses show as ${AT_DEPLOY})\n\n`);
     out(`${renderDeclared(resources)}\n`);
     if (workflow !== undefined) {
         const verdict = checkRenewalCadence(scheduleOf(workflow), certificateKinds(resources), options.now ?? new Date());

@@ -52,16 +52,16 @@ describe("npm run check on a valid stack", () => {
         const run = await check(["--stack", "watch", "--renewal-workflow", RENEWAL_WORKFLOW]);
         expect(run.stderr).toBe("");
         expect(run.code).toBe(0);
-        expect(run.stdout.split("\n")[0]).toBe("Stack watch (Pulumi.watch.yaml): what `pulumi up -s watch` would declare (offline: ids and addresses are known at deploy)");
+        expect(run.stdout.split("\n")[0]).toBe("Stack watch (Pulumi.watch.yaml): what `pulumi up -s watch` would declare, offline (ids and addresses show as (known at deploy))");
         expect(section(run.stdout, "Load balancers")).toEqual([
             "Load balancers (1)",
             expect.stringMatching(/^NAME\s+OFFER\s+ZONE\s+PUBLIC IP\s+TAGS$/),
             expect.stringMatching(/^-+/),
-            expect.stringMatching(/^private-lb-watch-test\s+LB-S\s+fr-par-1\s+none$/),
+            expect.stringMatching(/^private-lb-watch-test\s+LB-S\s+fr-par-1\s+none\s+managed-by=pulumi, env=watch, purpose=private-admin$/),
         ]);
         expect(section(run.stdout, "Private network attachments")[3]).toMatch(/\sfr-par\/8e2d4c6a-0b1f-4a3e-9c5d-7f6e8a9b0c1d\s+\(known at deploy\)$/);
         expect(section(run.stdout, "Kubernetes Services")[3]).toMatch(/^ops-tools\/test-lb-private\s+LoadBalancer\s+443->80\s+\(known at deploy\)$/);
-        expect(section(run.stdout, "DNS records")[3]).toMatch(/^test\.watch\.example\.com\s+A\s+\(known at deploy\)\s+300\s+false$/);
+        expect(section(run.stdout, "DNS records")[3]).toMatch(/^test\.watch\.example\.com\s+A\s+\(known at deploy\)\s+120\s+false$/);
         expect(section(run.stdout, "Certificates")[3]).toMatch(
             /^test-certificate-certificate\s+test\.watch\.example\.com\s+https:\/\/acme-staging-v02\.api\.letsencrypt\.org\/directory\s+\(CA default\)\s+ecdsa-p256\s+annotation :443$/,
         );

@@ -49,7 +49,7 @@ describe("parseStackConfig", () => {
         ["a zone that is not a zone", { zone: "paris" }, ["scw-private-lb:zone: must be a Scaleway zone such as fr-par-1, nl-ams-1 or pl-waw-1"]],
         ["no app", { apps: [] }, ["scw-private-lb:apps: declare at least one app to expose"]],
         ["apps missing", { apps: undefined }, ["scw-private-lb:apps: is required (expected array, received undefined)"]],
-        ["a bad email", { acmeEmail: "ops" }, ["scw-private-lb:acmeEmail: must be an email address for the ACME account (expiry notices)"]],
+        ["a bad email", { acmeEmail: "ops" }, ["scw-private-lb:acmeEmail: must be an email address: the ACME account's contact (Let's Encrypt sends no expiry notices any more)"]],
         ["a domain with a dot", { domain: "test.com" }, ["scw-private-lb:domain: must be the domain without extension, e.g. test for test.example.com (lowercase letters, digits, hyphens)"]],
         [
             "both a network id and name",

@@ -11,7 +11,7 @@ it("fails before declaring anything when the stack config is invalid, naming eve
             "invalid stack configuration:",
             "  - scw-private-lb:zone: must be a Scaleway zone such as fr-par-1, nl-ams-1 or pl-waw-1",
             "  - scw-private-lb:dnsTtl: must be at least 60 seconds (Cloudflare's minimum)",
-            "  - scw-private-lb:acmeEmail: is required (must be an email address for the ACME account (expiry notices))",
+            "  - scw-private-lb:acmeEmail: is required (must be an email address: the ACME account's contact (Let's Encrypt sends no expiry notices any more))",
         ].join("\n"),
     );
     expect(world.resources).toEqual([]);
