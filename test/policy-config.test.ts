@@ -52,6 +52,12 @@ describe("the policy configs the README uses", () => {
         expect(configProblems(document)).toEqual([]);
     });
 
+    it("shows in the README exactly the migration config it ships", () => {
+        const shown = /policy\/policy-config\.migration\.json`:\n\n```json\n([\s\S]*?)```/.exec(readme)?.[1];
+        expect(shown).toBeDefined();
+        expect(JSON.parse(shown as string)).toEqual(JSON.parse(readFileSync(join(projectRoot, "policy", "policy-config.migration.json"), "utf8")));
+    });
+
     it("would refuse a misspelt rule, an unknown level and an unknown offer", () => {
         expect(configProblems({ "private-loadbalancer": "advisory", "load-balancer-name": "warn", "private-load-balancer": { allowedTypes: ["LB-XXL"], types: [] } })).toEqual([
             "private-loadbalancer: no such rule",
