@@ -40,7 +40,7 @@ function configProblems(document: Record<string, unknown>): string[] {
 }
 
 describe("the policy configs the README uses", () => {
-    const files = [...readme.matchAll(/--policy-pack-config (\S+)/g)].map((match) => match[1]);
+    const files = [...readme.matchAll(/--policy-pack-config ([^\s`]+)/g)].map((match) => match[1]);
 
     it("are shipped with the pack and named in the README", () => {
         expect(files).toEqual(expect.arrayContaining(["policy/policy-config.json", "policy/policy-config.migration.json"]));
