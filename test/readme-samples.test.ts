@@ -53,62 +53,52 @@ function certificate(id: string, name: string, notBefore: string, notAfter: stri
     return { id, name, status: "ready", commonName: fqdn, subjectAlternativeNames: [fqdn], notValidBefore: notBefore, notValidAfter: notAfter };
 }
 
+const LB_UUID = "17c5adaf-b431-4c6d-83be-222175a758f3";
+const FRONTEND = "4f1c2e3d-aaaa-4bbb-8ccc-123456789abc_tcp_443";
+
+/** One environment's LB with one TLS frontend on 443 carrying `bound`, as the APIs would describe it. */
+function oneLb(environment: string, ip: string, certificates: ObservedCertificate[], bound: string, now: string): StatusObservation {
+    const network = "3b9f6e2a-1c4d-4e8f-a7b6-5d4c3b2a1f0e";
+    const name = `private-lb-${environment}-test`;
+    return {
+        stack: environment,
+        environment,
+        loadBalancerName: name,
+        zone: "fr-par-1",
+        tlsPorts: [{ app: "test", port: 443 }],
+        networks: [{ environment, privateNetworkId: network }],
+        loadBalancers: [{ id: LB_UUID, name, zone: "fr-par-1", privateIps: { [network]: ip }, frontends: [{ id: "f1", name: FRONTEND, inboundPort: 443, certificateIds: [bound] }], certificates }],
+        now: new Date(now),
+    };
+}
+
 describe("pure samples, exactly", () => {
     it("status: the staging LB with an expired left-over certificate", () => {
-        const network = "3b9f6e2a-1c4d-4e8f-a7b6-5d4c3b2a1f0e";
+        const fqdn = "test.staging.example.com";
+        const current = "5ed5a7be-e91c-4a48-a859-2e15045bacc6";
         const observation: StatusObservation = {
-            stack: "staging",
-            environment: "staging",
-            loadBalancerName: "private-lb-staging-test",
-            zone: "fr-par-1",
+            ...oneLb(
+                "staging",
+                "172.16.8.5",
+                [
+                    certificate(current, `${fqdn} exp 2027-01-31 4f2a9c1e`, "2026-11-02T11:14:00Z", "2027-01-31T11:14:00Z", fqdn),
+                    certificate("eeca4067-8e0b-4069-9e91-5cbad2c70391", `${fqdn} exp 2026-11-17 0a1b2c3d`, "2026-08-19T11:14:00Z", "2026-11-17T11:14:00Z", fqdn),
+                ],
+                current,
+                "2026-11-22T11:14:30Z",
+            ),
             renewalMinDaysRemaining: 30,
-            tlsPorts: [{ app: "test", port: 443 }],
-            networks: [{ environment: "staging", privateNetworkId: network }],
-            loadBalancers: [
-                {
-                    id: "17c5adaf-b431-4c6d-83be-222175a758f3",
-                    name: "private-lb-staging-test",
-                    zone: "fr-par-1",
-                    privateIps: { [network]: "172.16.8.5" },
-                    frontends: [{ id: "f1", name: "4f1c2e3d-aaaa-4bbb-8ccc-123456789abc_tcp_443", inboundPort: 443, certificateIds: ["5ed5a7be-e91c-4a48-a859-2e15045bacc6"] }],
-                    certificates: [
-                        certificate("5ed5a7be-e91c-4a48-a859-2e15045bacc6", "test.staging.example.com exp 2027-01-31 4f2a9c1e", "2026-11-02T11:14:00Z", "2027-01-31T11:14:00Z", "test.staging.example.com"),
-                        certificate("eeca4067-8e0b-4069-9e91-5cbad2c70391", "test.staging.example.com exp 2026-11-17 0a1b2c3d", "2026-08-19T11:14:00Z", "2026-11-17T11:14:00Z", "test.staging.example.com"),
-                    ],
-                },
-            ],
-            dns: {
-                names: [{ app: "test", environment: "staging", fqdn: "test.staging.example.com" }],
-                lookups: { "test.staging.example.com": { records: [{ content: "172.16.8.5", proxied: false }] } },
-            },
-            now: new Date("2026-11-22T11:14:30Z"),
+            dns: { names: [{ app: "test", environment: "staging", fqdn }], lookups: { [fqdn]: { records: [{ content: "172.16.8.5", proxied: false }] } } },
         };
         const sample = sampleAfter("Sample output:\n\n```\nStack staging");
         expect(`${renderStatus(buildStatusReport(observation))}(exit 1)\n`).toBe(sample);
     });
 
     it("the webhook text of an overdue renewal", () => {
-        const network = "0f6b1d2e-3c4a-4b5d-8e6f-7a8b9c0d1e2f";
         const uuid = "5ed5a7be-e91c-4a48-a859-2e15045bacc6";
-        const report = buildStatusReport({
-            stack: "prod",
-            environment: "prod",
-            loadBalancerName: "private-lb-prod-test",
-            zone: "fr-par-1",
-            tlsPorts: [{ app: "test", port: 443 }],
-            networks: [{ environment: "prod", privateNetworkId: network }],
-            loadBalancers: [
-                {
-                    id: "17c5adaf-b431-4c6d-83be-222175a758f3",
-                    name: "private-lb-prod-test",
-                    zone: "fr-par-1",
-                    privateIps: { [network]: "172.16.0.10" },
-                    frontends: [{ id: "f1", name: "4f1c2e3d-aaaa-4bbb-8ccc-123456789abc_tcp_443", inboundPort: 443, certificateIds: [uuid] }],
-                    certificates: [certificate(uuid, "test.prod.example.com exp 2026-12-30 4f2a9c1e", new Date(Date.parse("2026-12-30T04:23:00Z") - 90 * DAY_MS).toISOString(), "2026-12-30T04:23:00Z", "test.prod.example.com")],
-                },
-            ],
-            now: new Date("2026-12-01T11:14:00Z"),
-        });
+        const notAfter = "2026-12-30T04:23:00Z";
+        const issued = new Date(Date.parse(notAfter) - 90 * DAY_MS).toISOString();
+        const report = buildStatusReport(oneLb("prod", "172.16.0.10", [certificate(uuid, "test.prod.example.com exp 2026-12-30 4f2a9c1e", issued, notAfter, "test.prod.example.com")], uuid, "2026-12-01T11:14:00Z"));
         expect(`${webhookMessageOf(report).text}\n`).toBe(sampleAfter("does not change the exit code:"));
     });
 

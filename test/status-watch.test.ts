@@ -3,10 +3,9 @@
  * HTTP server the way a Slack, Mattermost or Teams incoming webhook receives it), and hints that name only
  * what `status` reads (the environment, never the stack config).
  */
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLoadBalancerCertificates } from "../components/certificate/scaleway";
+import { startApiServer, type ApiResponse } from "../local/api-server";
 import { createTestChain } from "../local/certificates";
 import { freeTcpPort } from "../local/ports";
 import { startScalewayServer, type LoadBalancerSnapshot, type LocalScalewayServer } from "../local/scaleway-server";
@@ -23,8 +22,7 @@ const NAME = "test.watch.example.com";
 const WEBHOOK_TOKEN = "T0000/B0000/s3cr3t-w3bh00k-t0k3n";
 
 interface Received {
-    method?: string;
-    path?: string;
+    path: string;
     contentType?: string;
     body: unknown;
 }
@@ -32,34 +30,31 @@ interface Received {
 interface WebhookServer {
     url: string;
     received: Received[];
-    answer: { status: number; body: string };
+    answer: ApiResponse;
     stop(): Promise<void>;
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
-    return new Promise((resolve, reject) => {
-        let body = "";
-        request.setEncoding("utf8");
-        request.on("data", (chunk: string) => (body += chunk));
-        request.on("end", () => resolve(body));
-        request.on("error", reject);
-    });
-}
-
-/** An incoming-webhook stand-in on 127.0.0.1, on a port the OS picks. */
+/** An incoming-webhook stand-in on the loopback interface, on a port the OS picks (the local API plumbing). */
 async function startWebhookServer(): Promise<WebhookServer> {
     const received: Received[] = [];
-    const state = { answer: { status: 200, body: "ok" } };
-    const server: Server = createServer((request, response) => {
-        void readBody(request).then((body) => {
-            received.push({ method: request.method, path: request.url, contentType: request.headers["content-type"], body: JSON.parse(body) as unknown });
-            response.writeHead(state.answer.status, { "content-type": "text/plain" }).end(state.answer.body);
-        });
+    const state: { answer: ApiResponse } = { answer: { status: 200, body: { ok: true } } };
+    const server = await startApiServer({
+        routes: [
+            {
+                method: "POST",
+                pattern: /^\/services\/.+$/,
+                handle: (request) => {
+                    received.push({ path: request.path, contentType: request.headers["content-type"], body: request.body });
+                    return state.answer;
+                },
+            },
+        ],
+        intercept: () => undefined,
+        notFound: (request) => ({ status: 404, body: { error: `no webhook at ${request.path}` } }),
+        badJson: (_request, reason) => ({ status: 400, body: { error: reason } }),
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
     return {
-        url: `http://127.0.0.1:${port}/services/${WEBHOOK_TOKEN}`,
+        url: `${server.url}/services/${WEBHOOK_TOKEN}`,
         received,
         get answer() {
             return state.answer;
@@ -67,7 +62,7 @@ async function startWebhookServer(): Promise<WebhookServer> {
         set answer(value) {
             state.answer = value;
         },
-        stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+        stop: server.stop,
     };
 }
 
@@ -131,7 +126,7 @@ describe("the webhook notice", () => {
         expect((JSON.parse(run.out) as StatusReport).healthy).toBe(false);
         expect(webhook.received).toHaveLength(1);
         const [post] = webhook.received;
-        expect(post).toMatchObject({ method: "POST", path: `/services/${WEBHOOK_TOKEN}`, contentType: "application/json" });
+        expect(post).toMatchObject({ path: `/services/${WEBHOOK_TOKEN}`, contentType: "application/json" });
         expect(Object.keys(post.body as object)).toEqual(["text"]);
         const lines = (post.body as { text: string }).text.split("\n");
         expect(lines[0]).toMatch(/^scw-private-lb status: stack watch \(environment watch, LB private-lb-watch-test\) has 1 problem, checked \d{4}-\d\d-\d\d \d\d:\d\dZ$/);
@@ -159,11 +154,11 @@ describe("the webhook notice", () => {
     it("reports a webhook that fails without quoting its URL, and keeps the exit code of the problems", async () => {
         const lb = await boundCertificate({ daysAgo: 1, daysLeft: 89 });
         await upload(lb, { daysAgo: 1, daysLeft: 89 }, "left-over");
-        webhook.answer = { status: 404, body: "no_service" };
+        webhook.answer = { status: 404, body: { error: "no_service" } };
         const run = await status(["--stack", "watch", "--skip-dns"]);
         expect(run.code).toBe(1);
         expect(run.out).toContain("[certificate-unused]");
-        expect(run.err).toMatch(/^status: the webhook in STATUS_WEBHOOK_URL \(127\.0\.0\.1:\d+\) answered HTTP 404: no_service\n$/);
+        expect(run.err).toMatch(/^status: the webhook in STATUS_WEBHOOK_URL \(127\.0\.0\.1:\d+\) answered HTTP 404: \{"error":"no_service"\}\n$/);
         expectNoToken(run);
     });
 
