@@ -158,9 +158,20 @@ export async function declaredResources(stack: string, root: string): Promise<De
         stack,
         true,
     );
-    require(join(projectRoot, "index"));
-    const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-    await settings.waitForRPCs();
+    // A component that refuses its arguments inside an `apply` fails asynchronously: catch that too.
+    const failures: unknown[] = [];
+    const onRejection = (reason: unknown) => failures.push(reason);
+    process.on("unhandledRejection", onRejection);
+    try {
+        require(join(projectRoot, "index"));
+        const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+        await settings.waitForRPCs();
+    } finally {
+        process.off("unhandledRejection", onRejection);
+    }
+    if (failures.length > 0) {
+        throw failures[0];
+    }
     return resources;
 }
 
