@@ -191,7 +191,7 @@ export const stackConfigShape = z
             .default(DEFAULT_DNS_TTL),
         kubeconfig: unsetWhenEmpty(z.string()),
         kubeContext: unsetWhenEmpty(z.string()),
-        acmeEmail: z.email("must be an email address for the ACME account (expiry notices)"),
+        acmeEmail: z.email("must be an email address: the ACME account's contact (Let's Encrypt sends no expiry notices any more)"),
         acmeServer: z
             .string()
             .refine(

@@ -10,14 +10,14 @@ const LB_LOCALITY = Lbv1.ZonedAPI.LOCALITY;
 export const LOAD_BALANCER_NAME_PREFIX = "private-lb";
 const MAX_LOAD_BALANCER_NAME_LENGTH = 63;
 const LOWERCASE_SLUG = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-// The Scaleway CCM refuses an LB whose name starts with the cluster id (a UUID) — field notes §2.
+// The Scaleway CCM refuses an LB whose name starts with the cluster id (a UUID) (docs/scaleway-ccm.md §1).
 const UUID_PREFIX = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ZONE = /^[a-z]{2}-[a-z]{3}-[1-9]$/;
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
- * Naming convention of the seeds, one LB per app: `private-lb-<env>-<app>`, where the app is the domain
+ * Naming convention of the manual procedure (docs/manual-procedure.md), one LB per app: `private-lb-<env>-<app>`, where the app is the domain
  * without extension (`private-lb-prod-test` for `test.<prod domain>`).
  */
 export function loadBalancerName(environment: string, app: string): string {

@@ -73,7 +73,7 @@ export class PrivateLoadBalancer extends pulumi.ComponentResource {
                 // Private: no flexible IPv4/IPv6 and no IP ids.
                 assignFlexibleIp: false,
                 assignFlexibleIpv6: false,
-                // Attachments are separate resources: inline privateNetworks changes detach/re-attach all (field notes §5).
+                // Attachments are separate resources: inline privateNetworks changes detach/re-attach all (docs/scaleway-lb.md §3).
                 externalPrivateNetworks: true,
                 tags: args.tags ?? [],
             },

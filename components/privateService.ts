@@ -82,7 +82,7 @@ export class PrivateService extends pulumi.ComponentResource {
                 },
             },
             // Pulumi waits until the CCM publishes the LB's private IP in the Service status: proof that the
-            // CCM accepted the annotations (without scw-loadbalancer-private it never can, field notes §2).
+            // CCM accepted the annotations (without scw-loadbalancer-private it never can, docs/scaleway-ccm.md §1).
             // Older versions named it `<component>-service`.
             { parent: this, aliases: childAliases(this, name, opts, SERVICE_TYPE, name, (component) => `${component}-service`) },
         );

@@ -21,6 +21,8 @@ import { startScalewayServer, type FrontendSnapshot, type LoadBalancerSnapshot, 
 import {
     certificateInputsFor,
     formatDuration,
+    keptSandboxLines,
+    localCaWarnings,
     parseSandboxArgs,
     renderSandboxSummary,
     renewalClock,
@@ -29,7 +31,7 @@ import {
     type EndpointSummary,
     type LocalAcme,
 } from "./sandboxPlan";
-import { findStackFile, loadStackConfig, UnknownStackError } from "./stackConfig";
+import { findStackFile, loadStackConfig, StackFileError, UnknownStackError } from "./stackConfig";
 import { shortTime } from "./table";
 
 export const EXIT_OK = 0;
@@ -183,6 +185,7 @@ async function runLifecycle(config: StackConfig, world: SandboxWorld, progress: 
         dnsResolver: pebble.dnsServer,
     };
     out(`  (the stack's ACME server ${config.acmeServer} is replaced by Pebble; everything else comes from Pulumi.<stack>.yaml)`);
+    localCaWarnings(config).forEach((warning) => out(warning));
     let clock = new Date();
     const provider = createCertificateProvider({ now: () => clock });
 
@@ -291,13 +294,15 @@ async function runLifecycle(config: StackConfig, world: SandboxWorld, progress: 
 }
 
 function usageProblem(error: unknown): string | undefined {
-    if (error instanceof UnknownStackError || error instanceof ConfigError || error instanceof MissingBinaryError) {
+    if (error instanceof UnknownStackError || error instanceof StackFileError || error instanceof ConfigError || error instanceof MissingBinaryError) {
         return error.message;
     }
     return undefined;
 }
 
 export interface SandboxRunOptions {
+    /** Where Pulumi.yaml and the stack files are (default: this project). */
+    root?: string;
     out?: Output;
     /** Where usage errors and failures go (stderr by default, as for `status`). */
     err?: Output;
@@ -316,7 +321,7 @@ export async function runSandbox(argv: readonly string[], options: SandboxRunOpt
     }
     let config: StackConfig;
     try {
-        config = loadStackConfig(parsed.stack);
+        config = loadStackConfig(parsed.stack, options.root);
         requireBinary("pebble", PEBBLE_INSTALL_HINT);
         requireBinary("pebble-challtestsrv", PEBBLE_INSTALL_HINT);
     } catch (error) {
@@ -347,6 +352,11 @@ export async function runSandbox(argv: readonly string[], options: SandboxRunOpt
     const run = (async () => {
         try {
             await runLifecycle(config, world, new Progress(out), out);
+            if (parsed.keep && !interrupted) {
+                out("");
+                keptSandboxLines(parsed.stack, { ...world.scaleway?.env, ...world.cloudflare?.env }).forEach((line) => out(line));
+                return await interruption;
+            }
             return EXIT_OK;
         } catch (error) {
             if (!interrupted) {

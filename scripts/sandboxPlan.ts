@@ -9,8 +9,10 @@ import { defaultServiceName } from "../components/defaults";
 import { appFqdn } from "../components/naming";
 import { renderTable, shortTime } from "./table";
 
-export const SANDBOX_USAGE = `usage: npm start [-- --stack <stack>]
+export const SANDBOX_USAGE = `usage: npm start [-- --stack <stack>] [--keep]
   --stack <stack>  the stack to run: a name (Pulumi.<stack>.yaml; default staging) or a stack file's path
+  --keep           keep everything running at the end and print the environment that points
+                   \`npm run status\` at it; Ctrl-C then stops everything
 Runs the certificate lifecycle locally: Pebble (Let's Encrypt's test CA), a local Scaleway LB API and a
 local Cloudflare DNS API on 127.0.0.1, nothing else. Ctrl-C stops everything.`;
 
@@ -20,10 +22,11 @@ export const SANDBOX_CERTIFICATE_LIFETIME_SECONDS = 90 * 86_400;
 /** How far past the latest renewal date the sandbox moves the provider's clock. */
 const PAST_DUE_MS = 60_000;
 
-export type ParsedSandboxArgs = { ok: true; stack: string } | { ok: false; help: boolean; message: string };
+export type ParsedSandboxArgs = { ok: true; stack: string; keep: boolean } | { ok: false; help: boolean; message: string };
 
 export function parseSandboxArgs(argv: readonly string[]): ParsedSandboxArgs {
     let stack = DEFAULT_SANDBOX_STACK;
+    let keep = false;
     for (let index = 0; index < argv.length; index += 1) {
         const arg = argv[index];
         if (arg === "--help" || arg === "-h") {
@@ -38,11 +41,13 @@ export function parseSandboxArgs(argv: readonly string[]): ParsedSandboxArgs {
             index += 1;
         } else if (arg.startsWith("--stack=")) {
             stack = arg.slice("--stack=".length);
+        } else if (arg === "--keep") {
+            keep = true;
         } else {
             return { ok: false, help: false, message: `unknown argument ${arg}\n${SANDBOX_USAGE}` };
         }
     }
-    return { ok: true, stack };
+    return { ok: true, stack, keep };
 }
 
 /** A UUID derived from text, so a network declared by name gets the same local id on every run. */
@@ -199,4 +204,37 @@ export function renderSandboxSummary(endpoints: readonly EndpointSummary[]): str
             String(endpoint.cloudflareCalls),
         ]),
     );
+}
+
+/**
+ * What the local CA does differently from the stack's: Pebble 2.4 ignores ACME profiles (docs/pebble.md),
+ * so a stack asking for one still gets the sandbox's fixed lifetime. One line per profile, naming its apps.
+ */
+export function localCaWarnings(config: StackConfig): string[] {
+    const appsByProfile = new Map<string, string[]>();
+    for (const plan of appPlans(config)) {
+        const { profile } = certificateSettingsFor(config, plan);
+        if (profile !== undefined) {
+            appsByProfile.set(profile, [...(appsByProfile.get(profile) ?? []), plan.app.name]);
+        }
+    }
+    const days = SANDBOX_CERTIFICATE_LIFETIME_SECONDS / 86_400;
+    return [...appsByProfile].map(
+        ([profile, apps]) =>
+            `! Pebble ignores ACME profiles: the stack asks for the "${profile}" profile (${apps.join(", ")}), but the sandbox issues ${days}-day certificates; ` +
+            "Let's Encrypt would issue the profile's own lifetime, and renew on that schedule",
+    );
+}
+
+/** The variables `npm run status` reads, pointing at the sandbox's local APIs (no secret of a real account). */
+const STATUS_VARIABLES = ["SCW_ACCESS_KEY", "SCW_SECRET_KEY", "SCW_API_URL", "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_BASE_URL"] as const;
+
+/** What `--keep` prints: how to run `status` against the sandbox from another terminal. */
+export function keptSandboxLines(stack: string, env: Readonly<Record<string, string>>): string[] {
+    return [
+        "The sandbox keeps running (--keep). To try `npm run status` against it, in another terminal:",
+        `  export ${STATUS_VARIABLES.map((name) => `${name}=${env[name] ?? ""}`).join(" ")}`,
+        `  npm run status -- --stack ${stack}`,
+        "Press Ctrl-C here to stop everything.",
+    ];
 }

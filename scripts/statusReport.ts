@@ -5,13 +5,14 @@
  */
 import { appPlans, loadBalancerPlans, type StackConfig } from "../components/config";
 import { renewalDueAt } from "../components/certificate/renewal";
-import { DEFAULT_RENEWAL } from "../components/certificate/validation";
 import { DEFAULT_HTTPS_PORT } from "../components/defaults";
 import { appFqdn } from "../components/naming";
+import { renewalPolicyOf } from "./renewalCadence";
 import { renderTable, shortTime } from "./table";
 
 const MS_PER_DAY = 86_400_000;
-/** The port the CCM annotation examples and the seeds use; always treated as a TLS port. */
+const MS_PER_HOUR = 3_600_000;
+/** The port the CCM annotation examples and the manual procedure use; always treated as a TLS port. */
 const DEFAULT_TLS_PORT = DEFAULT_HTTPS_PORT;
 
 export const EXIT_HEALTHY = 0;
@@ -79,6 +80,8 @@ export interface StatusObservation {
     /** Days added to the 1/3-of-lifetime rule (stack config `renewalMinDaysRemaining`). */
     renewalMinDaysRemaining?: number;
     expected: ExpectedLoadBalancer[];
+    /** A certificate in use that expires within this many milliseconds is a problem (`--expires-within`). */
+    expiresWithinMs?: number;
     /** The private network of each environment an LB is attached to. */
     networks: EnvironmentNetwork[];
     /** LBs whose name and zone are exactly those of an expected LB. */
@@ -109,6 +112,7 @@ export const PROBLEM_KINDS = [
     "certificate-expired",
     "certificate-error",
     "certificate-unused",
+    "certificate-expiring",
     "renewal-overdue",
     "frontend-several-certificates",
     "tls-frontend-missing",
@@ -230,10 +234,7 @@ function certificateLine(lb: ObservedLoadBalancer, certificate: ObservedCertific
     const notAfter = parsedDate(certificate.notValidAfter);
     const dueAt =
         notBefore && notAfter
-            ? renewalDueAt(notBefore, notAfter, {
-                  ...DEFAULT_RENEWAL,
-                  ...(observation.renewalMinDaysRemaining !== undefined ? { minDaysRemaining: observation.renewalMinDaysRemaining } : {}),
-              })
+            ? renewalDueAt(notBefore, notAfter, renewalPolicyOf(observation.renewalMinDaysRemaining))
             : undefined;
     return {
         id: `${lb.zone}/${certificate.id}`,
@@ -247,7 +248,13 @@ function certificateLine(lb: ObservedLoadBalancer, certificate: ObservedCertific
     };
 }
 
-function certificateProblems(line: CertificateLine, certificate: ObservedCertificate, now: Date): Problem[] {
+/** `36 h` under two days, `5 days` from then on. */
+export function formatSpan(ms: number): string {
+    return ms < 2 * MS_PER_DAY ? `${Math.round(ms / MS_PER_HOUR)} h` : `${+(ms / MS_PER_DAY).toFixed(1)} days`;
+}
+
+function certificateProblems(line: CertificateLine, certificate: ObservedCertificate, observation: StatusObservation): Problem[] {
+    const { now, expiresWithinMs } = observation;
     const notAfter = parsedDate(line.notAfter);
     if (certificate.status === "error") {
         return [{ kind: "certificate-error", subject: line.id, message: `certificate ${line.name} is in status error (${certificate.statusDetails ?? "no details"}) and still on the LB` }];
@@ -257,6 +264,17 @@ function certificateProblems(line: CertificateLine, certificate: ObservedCertifi
     }
     if (line.usedBy.length === 0) {
         return [{ kind: "certificate-unused", subject: line.id, message: `certificate ${line.name} is used by no frontend (a left-over: delete it once nothing needs it)` }];
+    }
+    if (notAfter && expiresWithinMs !== undefined && notAfter.getTime() - now.getTime() <= expiresWithinMs) {
+        return [
+            {
+                kind: "certificate-expiring",
+                subject: line.id,
+                message:
+                    `certificate ${line.name} on ${line.usedBy.join(", ")} expires on ${shortTime(line.notAfter)}, in ${formatSpan(notAfter.getTime() - now.getTime())} ` +
+                    `(threshold ${formatSpan(expiresWithinMs)}): run pulumi up, and check that the renewal runs`,
+            },
+        ];
     }
     const dueAt = parsedDate(line.renewalDueAt);
     if (dueAt && dueAt.getTime() <= now.getTime()) {
@@ -386,7 +404,7 @@ function loadBalancerReport(lb: ObservedLoadBalancer, expected: ExpectedLoadBala
         dns: dnsLines,
         problems: [
             ...networkProblems(networks, privateIps),
-            ...certificates.flatMap((line, index) => certificateProblems(line, lb.certificates[index], observation.now)),
+            ...certificates.flatMap((line, index) => certificateProblems(line, lb.certificates[index], observation)),
             ...frontendProblems(lb, expected.tlsPorts),
             ...dnsLines.flatMap((line) => dnsProblems(line, dns?.lookups[line.fqdn])),
         ],
@@ -480,4 +498,28 @@ export function renderStatus(report: StatusReport): string {
             ? "Healthy: no problems found."
             : [`${problems.length} problem${problems.length === 1 ? "" : "s"}:`, ...problems.map((problem) => `  ✗ [${problem.kind}] ${problem.message}`)].join("\n");
     return [header, ...report.loadBalancers.map(renderLoadBalancer), verdict].join("\n\n") + "\n";
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Webhook message
+
+/** Slack, Mattermost and Teams incoming webhooks all take a JSON object with a `text` field. */
+export interface WebhookMessage {
+    text: string;
+}
+
+/** What the webhook says about an unhealthy report: the stack, and one line per problem. */
+export function webhookMessageOf(report: StatusReport): WebhookMessage {
+    const problems = allProblems(report);
+    return {
+        text: [
+            `scw-private-lb status: stack ${report.stack} (environment ${report.environment}, LB ${report.expected.map((lb) => lb.name).join(", ")}) has ${problems.length} problem${problems.length === 1 ? "" : "s"}, checked ${shortTime(report.checkedAt)}`,
+            ...problems.map((problem) => `- [${problem.kind}] ${problem.message}`),
+        ].join("\n"),
+    };
+}
+
+/** What the webhook says when the check could not run at all. */
+export function webhookErrorMessageOf(stack: string, error: string): WebhookMessage {
+    return { text: `scw-private-lb status: the check of stack ${stack} could not run: ${error}` };
 }

@@ -48,7 +48,7 @@ describe("parseStackConfig", () => {
         ["a zone that is not a zone", { zone: "paris" }, ['scw-private-lb:zone: "paris" is not a zone of Scaleway\'s LB service: use one of fr-par-1, fr-par-2, nl-ams-1, nl-ams-2, nl-ams-3, pl-waw-1, pl-waw-2, pl-waw-3']],
         ["no app", { apps: [] }, ["scw-private-lb:apps: declare at least one app to expose"]],
         ["apps missing", { apps: undefined }, ["scw-private-lb:apps: is required: list the apps to expose, each { name, namespace } at least"]],
-        ["a bad email", { acmeEmail: "ops" }, ["scw-private-lb:acmeEmail: must be an email address for the ACME account (expiry notices)"]],
+        ["a bad email", { acmeEmail: "ops" }, ["scw-private-lb:acmeEmail: must be an email address: the ACME account's contact (Let's Encrypt sends no expiry notices any more)"]],
         [
             "both a network id and name",
             env({ privateNetworkId: "fr-par/11111111-2222-4333-8444-555555555555" }),

@@ -16,9 +16,9 @@ const LB_ID = "fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338";
 
 describe("parseSandboxArgs", () => {
     it("defaults to staging and takes --stack", () => {
-        expect(parseSandboxArgs([])).toEqual({ ok: true, stack: "staging" });
-        expect(parseSandboxArgs(["--stack", "prod"])).toEqual({ ok: true, stack: "prod" });
-        expect(parseSandboxArgs(["--stack=prod"])).toEqual({ ok: true, stack: "prod" });
+        expect(parseSandboxArgs([])).toEqual({ ok: true, stack: "staging", keep: false });
+        expect(parseSandboxArgs(["--stack", "prod"])).toEqual({ ok: true, stack: "prod", keep: false });
+        expect(parseSandboxArgs(["--stack=prod"])).toEqual({ ok: true, stack: "prod", keep: false });
         expect(parseSandboxArgs(["--stack"])).toMatchObject({ ok: false, help: false, message: expect.stringContaining("--stack needs a stack name") });
         expect(parseSandboxArgs(["--renew"])).toMatchObject({ ok: false, help: false, message: expect.stringContaining("unknown argument --renew") });
         expect(parseSandboxArgs(["--help"])).toMatchObject({ ok: false, help: true });

@@ -17,7 +17,7 @@ export type BindingMode = (typeof BINDING_MODES)[number];
 export interface RenewalPolicy {
     /** Renew when at most this fraction of the lifetime remains (Let's Encrypt recommends 1/3). */
     remainingFraction: number;
-    /** Also renew when fewer than this many days remain (the seeds used 30). */
+    /** Also renew when fewer than this many days remain (the manual procedure used 30: docs/manual-procedure.md). */
     minDaysRemaining?: number;
     /** Follow the CA's ACME Renewal Information (RFC 9773) when its directory offers it. */
     useAri: boolean;
