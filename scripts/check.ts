@@ -17,7 +17,7 @@ import { ConfigError } from "../components/config";
 import { createCertificateProvider } from "../components/certificate/provider";
 import { checkRenewalCadence, type CertificateKind } from "./renewalCadence";
 import { CERTIFICATE_RESOURCE_TYPE } from "./renewalGuard";
-import { availableStacks, loadStackConfig, projectRoot, pulumiConfigOf, StackFileError, UnknownStackError } from "./stackConfig";
+import { availableStacks, loadStackConfig, projectRoot, pulumiConfigOf, StackFileError, stackFileLabel, UnknownStackError } from "./stackConfig";
 import { renderTable } from "./table";
 
 export const CHECK_USAGE = `usage: npm run check -- --stack <stack> [--renewal-workflow <file>]
@@ -255,7 +255,7 @@ export async function runCheck(argv: readonly string[], options: CheckRunOptions
             return 2;
         }
         if (error instanceof ConfigError || error instanceof StackFileError) {
-            err(`Pulumi.${stack}.yaml: ${error.message}\n`);
+            err(`${stackFileLabel(stack)}: ${error.message}\n`);
             return 1;
         }
         throw error;
@@ -264,11 +264,11 @@ export async function runCheck(argv: readonly string[], options: CheckRunOptions
     try {
         resources = await declaredResources(stack, root);
     } catch (error) {
-        err(`Pulumi.${stack}.yaml: the program refuses it: ${(error as Error).message}\n`);
+        err(`${stackFileLabel(stack)}: the program refuses it: ${(error as Error).message}\n`);
         return 1;
     }
     const problems = await certificateCheckProblems(resources);
-    out(`Stack ${stack} (Pulumi.${stack}.yaml): what \`pulumi up -s ${stack}\` would declare, offline (ids and addresses show as ${AT_DEPLOY})\n\n`);
+    out(`Stack ${stack} (${stackFileLabel(stack)}): what \`pulumi up -s ${stack}\` would declare, offline (ids and addresses show as ${AT_DEPLOY})\n\n`);
     out(`${renderDeclared(resources)}\n`);
     if (workflow !== undefined) {
         const verdict = checkRenewalCadence(scheduleOf(workflow), certificateKinds(resources), options.now ?? new Date());

@@ -8,7 +8,7 @@
  */
 import { generateKeyPairSync } from "node:crypto";
 import { existsSync } from "node:fs";
-import { dirname, relative } from "node:path";
+import { dirname } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import Cloudflare from "cloudflare";
 import { appPlans, ConfigError, type AppConfig, type StackConfig } from "../components/config";
@@ -31,7 +31,7 @@ import {
     type EndpointSummary,
     type LocalAcme,
 } from "./sandboxPlan";
-import { findStackFile, loadStackConfig, StackFileError, UnknownStackError } from "./stackConfig";
+import { findStackFile, loadStackConfig, StackFileError, stackFileLabel, UnknownStackError } from "./stackConfig";
 import { shortTime } from "./table";
 
 export const EXIT_OK = 0;
@@ -347,8 +347,8 @@ export async function runSandbox(argv: readonly string[], options: SandboxRunOpt
         });
     });
     // `--stack` takes a name or a stack file's path.
-    const stackFile = findStackFile(parsed.stack);
-    out(`Sandbox for stack ${stackFile.name} (${relative(process.cwd(), stackFile.path)}): environment ${config.environment}, ${config.apps.length} app(s), all on 127.0.0.1`);
+    const stackFile = findStackFile(parsed.stack, options.root);
+    out(`Sandbox for stack ${stackFile.name} (${stackFileLabel(parsed.stack)}): environment ${config.environment}, ${config.apps.length} app(s), all on 127.0.0.1`);
     const run = (async () => {
         try {
             await runLifecycle(config, world, new Progress(out), out);

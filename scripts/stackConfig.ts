@@ -45,12 +45,21 @@ function projectDirOf(dir: string): string {
     }
 }
 
+function isStackPath(stack: string): boolean {
+    return stack.endsWith(".yaml") || stack.includes("/");
+}
+
+/** The stack file as the user named it: `Pulumi.<name>.yaml` for a name, the path as given otherwise. */
+export function stackFileLabel(stack: string): string {
+    return isStackPath(stack) ? stack : `Pulumi.${stack}.yaml`;
+}
+
 /**
  * Finds a stack: a name (`prod` reads `<root>/Pulumi.prod.yaml`), or the path of a stack file anywhere
  * (`test/fixtures/Pulumi.three-apps.yaml`), whose project is the nearest Pulumi.yaml above it.
  */
 export function findStackFile(stack: string, root = projectRoot): StackFile {
-    const isPath = stack.endsWith(".yaml") || stack.includes("/");
+    const isPath = isStackPath(stack);
     const path = isPath ? resolve(stack) : join(root, `Pulumi.${stack}.yaml`);
     if (!existsSync(path)) {
         throw new UnknownStackError(stack, availableStacks(isPath ? dirname(path) : root));

@@ -63,7 +63,7 @@ describe("npm run check on a valid stack", () => {
         expect(section(run.stdout, "Kubernetes Services")[3]).toMatch(/^ops-tools\/test-lb-private\s+LoadBalancer\s+443->80\s+\(known at deploy\)$/);
         expect(section(run.stdout, "DNS records")[3]).toMatch(/^test\.watch\.example\.com\s+A\s+\(known at deploy\)\s+120\s+false$/);
         expect(section(run.stdout, "Certificates")[3]).toMatch(
-            /^test-certificate-certificate\s+test\.watch\.example\.com\s+https:\/\/acme-staging-v02\.api\.letsencrypt\.org\/directory\s+\(CA default\)\s+ecdsa-p256\s+annotation :443$/,
+            /^test-certificate\s+test\.watch\.example\.com\s+https:\/\/acme-staging-v02\.api\.letsencrypt\.org\/directory\s+\(CA default\)\s+ecdsa-p256\s+annotation :443$/,
         );
         expect(run.stdout).toContain(`The schedule of ${RENEWAL_WORKFLOW} renews every certificate in time (longest gap between runs: 6 h).`);
         expect(run.stdout.trimEnd().split("\n").at(-1)).toBe("The stack file is valid.");
@@ -74,7 +74,7 @@ describe("npm run check on a valid stack", () => {
         expect(run.code).toBe(1);
         expect(section(run.stdout, "Certificates")[3]).toMatch(/\sshortlived\s/);
         expect(run.stderr).toBe(
-            "\n1 problem:\n  ✗ certificate test-certificate-certificate: shortlived certificates (160 h) renew within their last 53.3 h, but the schedule runs only 2.2 times in that window (longest gap 24 h): run it at least every 13.3 h\n",
+            "\n1 problem:\n  ✗ certificate test-certificate: shortlived certificates (160 h) renew within their last 53.3 h, but the schedule runs only 2.2 times in that window (longest gap 24 h): run it at least every 13.3 h\n",
         );
         const withRepoSchedule = await check(["--stack", "shortlived", "--renewal-workflow", RENEWAL_WORKFLOW]);
         expect(withRepoSchedule.code).toBe(0);
@@ -90,7 +90,6 @@ describe("npm run check on a bad stack file", () => {
         try {
             parseStackConfig({
                 environment: "watch",
-                domain: "test",
                 environments: { watch: { domain: "watch.example.com", privateNetworkId: "fr-par/8e2d4c6a-0b1f-4a3e-9c5d-7f6e8a9b0c1d", cloudflareZone: "example.com" } },
                 apps: [{ name: "test", namespace: "ops-tools" }],
                 dnsTtl: 30,
@@ -102,7 +101,7 @@ describe("npm run check on a bad stack file", () => {
             expected = (error as Error).message;
         }
         expect(expected).toContain("scw-private-lb:dnsTtl: must be at least 60 seconds (Cloudflare's minimum)");
-        expect(expected).toContain("unknown key(s) acmeServr");
+        expect(expected).toContain("scw-private-lb:acmeServr: unknown key: did you mean acmeServer?");
         expect(run.stderr).toBe(`Pulumi.invalid.yaml: ${expected}\n`);
     });
 

@@ -107,7 +107,7 @@ describe("npm start -- --keep", () => {
         const statusCode = await runStatus(["--stack", "shortlived", "--json"], { env, root: fixture.root, out: (text) => (statusOut += text), err: (text) => (statusOut += text) });
         expect(statusCode, statusOut).toBe(0);
         const report = JSON.parse(statusOut) as StatusReport;
-        expect(report).toMatchObject({ loadBalancerName: "private-lb-watch-test", healthy: true, dnsChecked: true });
+        expect(report).toMatchObject({ expected: [{ name: "private-lb-watch-test", zone: "fr-par-1" }], healthy: true, dnsChecked: true });
         expect(report.loadBalancers[0].certificates).toHaveLength(1);
         expect(report.loadBalancers[0].dns).toEqual([expect.objectContaining({ fqdn: "test.watch.example.com", ok: true })]);
 
