@@ -20,7 +20,7 @@ export const DEFAULT_ACME_SERVER = "letsencrypt";
 /** Key of each certificate. @default "ecdsa-p256" */
 export const DEFAULT_CERTIFICATE_KEY_TYPE = "ecdsa-p256";
 
-/** Kubernetes name of an app's Service. @default `<app>-lb-private` (the seeds' name) */
+/** Kubernetes name of an app's Service. @default `<app>-lb-private` (the manual procedure's name, docs/manual-procedure.md) */
 export function defaultServiceName(app: string): string {
     return `${app}-lb-private`;
 }
