@@ -296,7 +296,7 @@ export async function issueCertificate(request: IssueRequest): Promise<IssuedCer
         ...(request.replaces !== undefined ? { replaces: request.replaces } : {}),
     };
     const order = await client.createOrder(orderRequest);
-    log(`ACME: order for ${domains.join(", ")}${request.profile ? ` (profile ${request.profile})` : ""} created`);
+    log(`ACME: order for ${domains.join(", ")}${request.profile ? ` (profile ${request.profile})` : ""}${request.replaces ? ` replaces ${request.replaces}` : " created"}`);
 
     // In the order the names were asked for (CAs list authorizations in any order): records and logs follow it.
     const pending = (await client.getAuthorizations(order))

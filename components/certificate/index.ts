@@ -5,12 +5,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { createCertificateProvider } from "./provider";
+import { createCertificateProvider } from "./dynamicProvider";
 import type { BindingMode, BindingStatus, KeyType } from "./types";
 import { type AcmeServerAlias, resolveAcmeDirectory } from "./validation";
 
 export { ACME_DIRECTORIES, DEFAULT_BINDING, DEFAULT_KEY_TYPE, DEFAULT_RENEWAL, UNKNOWN } from "./validation";
-export { createCertificateProvider } from "./provider";
+export { createCertificateProvider } from "./dynamicProvider";
 export { BINDING_MODES, KEY_TYPES } from "./types";
 export type { AcmeServerAlias } from "./validation";
 export type { Binding, BindingMode, BindingStatus, CertificateInputs, CertificateOutputs, KeyType, RenewalPolicy } from "./types";

@@ -56,6 +56,10 @@ export interface LbCertificateState {
     statusDetails?: string;
     /** The LB's own fingerprint of the leaf (SHA-1, as the API computes it). */
     fingerprint: string;
+    /** The leaf's common name, and its other DNS names (the API lists the CN apart). */
+    commonName: string;
+    subjectAlternativeName: string[];
+    notValidBefore?: Date;
     notValidAfter?: Date;
 }
 
@@ -261,6 +265,9 @@ function toState(zone: Zone, certificate: Lbv1.Certificate): LbCertificateState 
         status: certificate.status,
         statusDetails: certificate.statusDetails,
         fingerprint: certificate.fingerprint,
+        commonName: certificate.commonName,
+        subjectAlternativeName: certificate.subjectAlternativeName,
+        notValidBefore: certificate.notValidBefore,
         notValidAfter: certificate.notValidAfter,
     };
 }
