@@ -60,6 +60,12 @@ export interface AcmeCertificateArgs {
     revokeOnDelete?: boolean;
     /** The Cloudflare zones the names belong to: lets `pulumi preview` reject a name no zone covers. */
     cloudflareZones?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * Zoned id `<zone>/<uuid>` of a certificate already on the LB (e.g. made by hand) for exactly these names:
+     * the first `up` takes it over instead of ordering one, and the normal renewal replaces it when due.
+     * Its private key stays with the LB (`privateKeyPem` is empty). Ignored once the resource exists.
+     */
+    adoptCertificateId?: pulumi.Input<string>;
 }
 
 /** One provider object for every certificate, so Pulumi serializes it once. */
@@ -140,6 +146,7 @@ export class AcmeCertificate extends pulumi.ComponentResource {
                 allowWildcard: args.allowWildcard,
                 revokeOnDelete: args.revokeOnDelete,
                 cloudflareZones: args.cloudflareZones,
+                adoptCertificateId: args.adoptCertificateId,
             },
             { parent: this, additionalSecretOutputs: SECRET_OUTPUTS },
         );
