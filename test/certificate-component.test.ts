@@ -143,7 +143,7 @@ describe("AcmeCertificate", () => {
             expect(key).not.toMatch(/token|secret|accessKey/i);
         }
         const serializedProvider = String(inputs.__provider);
-        expect(serializedProvider).toContain("loadCertificateModule");
+        expect(serializedProvider).toContain(`require("@scw-private-lb/certificate-provider/v1")`);
         expect(serializedProvider).not.toContain("BEGIN");
     });
 
