@@ -10,7 +10,6 @@ import {
     ariCertId,
     fetchRenewalInfo,
     keepOrPickRenewalTime,
-    parseRetryAfterMs,
     pickRenewalTime,
 } from "../components/certificate/ari";
 import { parseCertificate } from "../components/certificate/pem";
@@ -85,21 +84,6 @@ describe("keepOrPickRenewalTime", () => {
         expect(keepOrPickRenewalTime(window, window.end.toISOString(), draw)).toEqual(fresh);
         expect(keepOrPickRenewalTime(window, undefined, draw)).toEqual(fresh);
         expect(keepOrPickRenewalTime(window, "not a date", draw)).toEqual(fresh);
-    });
-});
-
-describe("parseRetryAfterMs", () => {
-    const now = new Date("2026-07-01T00:00:00Z");
-    it.each([
-        ["120", 120_000],
-        [" 0 ", 0],
-        ["Wed, 01 Jul 2026 00:10:00 GMT", 600_000],
-        ["Tue, 30 Jun 2026 00:00:00 GMT", 0],
-        ["soon", undefined],
-        ["", undefined],
-        [undefined, undefined],
-    ])("reads %j as %j ms", (header, expected) => {
-        expect(parseRetryAfterMs(header, now)).toBe(expected);
     });
 });
 

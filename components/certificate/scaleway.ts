@@ -8,44 +8,30 @@
 import { createAdvancedClient, Errors, withHTTPClient, withProfile } from "@scaleway/sdk-client";
 import { Lbv1 } from "@scaleway/sdk-lb";
 import type { ScalewayCredentials } from "./credentials";
+import { type PollPolicy, type RetryPolicy, parseRetryAfterMs, pollUntil, type Sleep, sleep, type Verdict, withRetries } from "./retry";
 import { parseZonedId } from "./validation";
 
 type Frontend = Lbv1.Frontend;
 type UpdateFrontendRequest = Lbv1.ZonedApiUpdateFrontendRequest;
 type Zone = NonNullable<UpdateFrontendRequest["zone"]>;
 
-export interface RetryPolicy {
-    /** Attempts in all, the first included. */
-    attempts: number;
-    baseDelayMs: number;
-    maxDelayMs: number;
-    /** A server's Retry-After is honoured up to this long. */
-    retryAfterCapMs: number;
-}
-
-export interface WaitPolicy {
-    timeoutMs: number;
-    firstDelayMs: number;
-    maxDelayMs: number;
-}
+export type { RetryPolicy } from "./retry";
 
 export interface ScalewayTimings {
     retry: RetryPolicy;
     /** Waiting for an uploaded certificate to leave `pending`. */
-    ready: WaitPolicy;
+    ready: PollPolicy;
     /** Waiting for the CCM to move a frontend off a certificate we want to delete. */
-    detach: WaitPolicy;
+    detach: PollPolicy;
 }
 
 export const DEFAULT_SCALEWAY_TIMINGS: ScalewayTimings = {
     retry: { attempts: 6, baseDelayMs: 500, maxDelayMs: 20_000, retryAfterCapMs: 60_000 },
-    ready: { timeoutMs: 120_000, firstDelayMs: 500, maxDelayMs: 5_000 },
+    // A custom certificate is parsed on upload: it is usually ready at the first or second look.
+    ready: { timeoutMs: 120_000, firstDelayMs: 50, maxDelayMs: 5_000 },
     // The CCM reconciles a Service change within seconds, and every ~100 s anyway.
     detach: { timeoutMs: 300_000, firstDelayMs: 2_000, maxDelayMs: 30_000 },
 };
-
-export type Sleep = (ms: number) => Promise<void>;
-export const sleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The API's status of an uploaded certificate. */
 export interface LbCertificateState {
@@ -83,25 +69,6 @@ export interface LoadBalancerCertificates {
 // ---------------------------------------------------------------------------------------------------
 // Decisions (pure)
 
-/** Retry-After in milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(header: string | null | undefined, now: number): number | undefined {
-    if (!header) {
-        return undefined;
-    }
-    const trimmed = header.trim();
-    if (/^\d+$/.test(trimmed)) {
-        return Number(trimmed) * 1000;
-    }
-    const at = Date.parse(trimmed);
-    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-/** Exponential backoff with full jitter: a random delay up to base·2^(attempt-1), capped. */
-export function backoffDelay(attempt: number, policy: { baseDelayMs: number; maxDelayMs: number }, random: () => number): number {
-    const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-    return Math.round(ceiling * random());
-}
-
 export interface ResponseSummary {
     status: number;
     /** `type` of a Scaleway JSON error body, e.g. `transient_state`. */
@@ -110,26 +77,16 @@ export interface ResponseSummary {
 }
 
 /**
- * How long to wait before retrying after `attempt` attempts, or undefined to stop: 429 (honouring
- * Retry-After up to a cap), 5xx and 409 transient_state are worth another try; nothing else is.
+ * Whether an answer of the LB API is worth another try: 429 (with its Retry-After), 5xx and 409
+ * transient_state are; nothing else is.
  */
-export function retryDelayFor(
-    response: ResponseSummary,
-    attempt: number,
-    policy: RetryPolicy,
-    random: () => number = Math.random,
-    now: number = Date.now(),
-): number | undefined {
-    if (attempt >= policy.attempts) {
-        return undefined;
-    }
+export function scalewayVerdict(response: ResponseSummary, now: number = Date.now()): Verdict {
     const retryable =
         response.status === 429 || response.status >= 500 || (response.status === 409 && response.errorType === "transient_state");
     if (!retryable) {
-        return undefined;
+        return { retry: false };
     }
-    const requested = response.status === 429 ? parseRetryAfter(response.retryAfter, now) : undefined;
-    return requested !== undefined ? Math.min(requested, policy.retryAfterCapMs) : backoffDelay(attempt, policy, random);
+    return { retry: true, retryAfterMs: response.status === 429 ? parseRetryAfterMs(response.retryAfter, now) : undefined };
 }
 
 /** At most 255 characters, like other Scaleway resource names. */
@@ -225,37 +182,17 @@ async function summarize(response: Response): Promise<ResponseSummary> {
 export function retryingFetch(policy: RetryPolicy, wait: Sleep = sleep, baseFetch: typeof fetch = fetch): typeof fetch {
     return async (input, init) => {
         const request = new Request(input, init);
-        for (let attempt = 1; ; attempt += 1) {
-            const response = await baseFetch(request.clone());
-            const delay = retryDelayFor(await summarize(response), attempt, policy);
-            if (delay === undefined) {
-                return response;
-            }
-            await response.body?.cancel();
-            await wait(delay);
-        }
+        return withRetries(
+            policy,
+            () => baseFetch(request.clone()),
+            async (response) => scalewayVerdict(await summarize(response)),
+            { sleep: wait, beforeRetry: async (response) => void (await response.body?.cancel()) },
+        );
     };
 }
 
 function seconds(ms: number): string {
     return ms < 10_000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000));
-}
-
-async function pollUntil<T>(
-    policy: WaitPolicy,
-    wait: Sleep,
-    probe: () => Promise<{ done: true; value: T } | { done: false }>,
-): Promise<{ done: true; value: T } | { done: false }> {
-    const deadline = Date.now() + policy.timeoutMs;
-    let delay = policy.firstDelayMs;
-    for (;;) {
-        const outcome = await probe();
-        if (outcome.done || Date.now() + delay > deadline) {
-            return outcome;
-        }
-        await wait(delay);
-        delay = Math.min(policy.maxDelayMs, delay * 2);
-    }
 }
 
 function toState(zone: Zone, certificate: Lbv1.Certificate): LbCertificateState {
@@ -337,7 +274,7 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
     }
 
     async function deleteCertificate(certificateId: string): Promise<void> {
-        const outcome = await pollUntil<undefined>(timings.detach, wait, async () => {
+        const outcome = await pollUntil<undefined>(timings.detach, async () => {
             try {
                 await deleteOnce(certificateId);
                 return { done: true, value: undefined };
@@ -347,7 +284,7 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
                 }
                 throw error;
             }
-        });
+        }, { sleep: wait });
         if (!outcome.done) {
             throw new Error(
                 `LB certificate ${certificateId} is still used by a frontend after ${seconds(timings.detach.timeoutMs)} s, ` +
@@ -411,13 +348,13 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
         },
 
         async waitForReady(certificateId) {
-            const outcome = await pollUntil<LbCertificateState>(timings.ready, wait, async () => {
+            const outcome = await pollUntil<LbCertificateState>(timings.ready, async () => {
                 const state = await getCertificateStatus(certificateId);
                 if (!state) {
                     throw new Error(`LB certificate ${certificateId} disappeared while waiting for it to become ready`);
                 }
                 return state.status === "pending" ? { done: false } : { done: true, value: state };
-            });
+            }, { sleep: wait });
             if (!outcome.done) {
                 await deleteOnce(certificateId);
                 throw new Error(
