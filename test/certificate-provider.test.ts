@@ -15,7 +15,7 @@ import {
     sameValue,
 } from "../components/certificate/decisions";
 import type { CertificateOutputs } from "../components/certificate/types";
-import { UNKNOWN } from "../components/certificate/validation";
+import { unknownValue as UNKNOWN } from "@pulumi/pulumi/runtime/rpc";
 
 const notBefore = "2026-05-01T00:00:00.000Z";
 const notAfter = "2026-07-30T00:00:00.000Z"; // 90 days: due at day 60 with 1/3 remaining

@@ -9,7 +9,7 @@ import { createCertificateProvider } from "./dynamicProvider";
 import type { BindingMode, BindingStatus, KeyType } from "./types";
 import { type AcmeServerAlias, resolveAcmeDirectory } from "./validation";
 
-export { ACME_DIRECTORIES, DEFAULT_BINDING, DEFAULT_KEY_TYPE, DEFAULT_RENEWAL, UNKNOWN } from "./validation";
+export { ACME_DIRECTORIES, DEFAULT_BINDING, DEFAULT_KEY_TYPE, DEFAULT_RENEWAL } from "./validation";
 export { createCertificateProvider } from "./dynamicProvider";
 export { BINDING_MODES, KEY_TYPES } from "./types";
 export type { AcmeServerAlias } from "./validation";
