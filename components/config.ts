@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { PASS_THROUGH_ANNOTATIONS, PassThroughSetting, validatePassThroughSettings } from "./annotations";
+import { parseZonedId } from "./certificate/validation";
 import { appFqdn, isDnsLabel, isDomainName, isUuid, isWithinZone, isZone, loadBalancerName, regionOfZone } from "./naming";
 
 export const PROJECT = "scw-private-lb";
@@ -93,6 +94,11 @@ const appSchema = z
         targetPort: z.union([port, kubernetesName]).default(80),
         extraPorts: z.array(extraPortSchema).default([]),
         ccm: ccmSettingsSchema.default({}),
+        /** A certificate already on the LB (made by hand) that the first `up` takes over; see the README's migration. */
+        adoptCertificateId: z
+            .string()
+            .refine((id) => parseZonedId(id) !== undefined, "must be a zoned certificate id <zone>/<uuid>, e.g. fr-par-1/7c1c3e00-1111-4222-8333-944455556666")
+            .optional(),
     })
     .strict()
     .superRefine((app, ctx) => {
@@ -320,5 +326,6 @@ export function certificateSettingsFor(config: StackConfig, app: AppConfig) {
         binding: { mode: "annotation" as const, frontendPort: app.httpsPort },
         // `check` can reject a name outside every zone only when all zones are known by name.
         cloudflareZones: zoneNames.every((zone): zone is string => zone !== undefined) ? [...new Set(zoneNames)] : undefined,
+        adoptCertificateId: app.adoptCertificateId,
     };
 }

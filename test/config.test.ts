@@ -98,6 +98,11 @@ describe("parseStackConfig", () => {
         ["an extra port equal to the app's TLS port", { apps: [{ ...app, extraPorts: [{ name: "dup", port: 443 }] }] }, ["scw-private-lb:apps[0].extraPorts[0].port: port 443 is already this app's httpsPort"]],
         ["a number given as text", { dnsTtl: "abc" }, ["scw-private-lb:dnsTtl: expected number, received string"]],
         [
+            "a certificate to adopt given as a bare uuid",
+            { apps: [{ ...app, adoptCertificateId: "7c1c3e00-1111-4222-8333-944455556666" }] },
+            ["scw-private-lb:apps[0].adoptCertificateId: must be a zoned certificate id <zone>/<uuid>, e.g. fr-par-1/7c1c3e00-1111-4222-8333-944455556666"],
+        ],
+        [
             "apps set as a JSON string without --path",
             { apps: '[{"name":"test"}' },
             ["scw-private-lb:apps: expected array, received string; write it as YAML in Pulumi.<stack>.yaml or set it with `pulumi config set --path`"],
@@ -195,6 +200,12 @@ describe("certificateSettingsFor", () => {
             binding: { mode: "annotation", frontendPort: 8443 },
             cloudflareZones: ["example.com", "example.net"],
         });
+    });
+
+    it("hands an app's certificate to adopt to the certificate", () => {
+        const adoptCertificateId = "fr-par-1/7c1c3e00-1111-4222-8333-944455556666";
+        const config = parseStackConfig({ ...twoEnvironments, apps: [{ name: "test", namespace: "ops", adoptCertificateId }] });
+        expect(certificateSettingsFor(config, config.apps[0]).adoptCertificateId).toBe(adoptCertificateId);
     });
 
     it("gives check no zone list when a zone is known only by id", () => {
