@@ -216,29 +216,40 @@ export interface ScalewayOptions {
 }
 
 export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBalancerCertificates {
-    const timings = options.timings ?? DEFAULT_SCALEWAY_TIMINGS;
-    const wait = options.sleep ?? sleep;
-    const { accessKey, secretKey, apiUrl } = options.credentials;
-    const api = new Lbv1.ZonedAPI(
-        createAdvancedClient(
-            withProfile({ accessKey, secretKey, ...(apiUrl ? { apiURL: apiUrl } : {}) }),
-            withHTTPClient(retryingFetch(timings.retry, wait)),
-        ),
-    );
+    return new ScalewayLoadBalancerCertificates(options);
+}
 
-    async function frontendsOf(lbId: string): Promise<{ zone: Zone; frontends: Frontend[] }> {
-        const { zone, uuid } = splitId(lbId, "loadBalancerId");
-        return { zone, frontends: await api.listFrontends({ zone, lbId: uuid }).all() };
+/** The LB API behind `LoadBalancerCertificates`, with its retrying fetch. */
+class ScalewayLoadBalancerCertificates implements LoadBalancerCertificates {
+    private readonly timings: ScalewayTimings;
+    private readonly wait: Sleep;
+    private readonly api: Lbv1.ZonedAPI;
+
+    constructor(options: ScalewayOptions) {
+        this.timings = options.timings ?? DEFAULT_SCALEWAY_TIMINGS;
+        this.wait = options.sleep ?? sleep;
+        const { accessKey, secretKey, apiUrl } = options.credentials;
+        this.api = new Lbv1.ZonedAPI(
+            createAdvancedClient(
+                withProfile({ accessKey, secretKey, ...(apiUrl ? { apiURL: apiUrl } : {}) }),
+                withHTTPClient(retryingFetch(this.timings.retry, this.wait)),
+            ),
+        );
     }
 
-    async function frontendPortsCarrying(lbId: string, certificateId: string): Promise<number[]> {
+    private async frontendsOf(lbId: string): Promise<{ zone: Zone; frontends: Frontend[] }> {
+        const { zone, uuid } = splitId(lbId, "loadBalancerId");
+        return { zone, frontends: await this.api.listFrontends({ zone, lbId: uuid }).all() };
+    }
+
+    async frontendPortsCarrying(lbId: string, certificateId: string): Promise<number[]> {
         const certificate = splitId(certificateId, "certificateId");
-        const { frontends } = await frontendsOf(lbId);
+        const { frontends } = await this.frontendsOf(lbId);
         return frontends.filter((frontend) => frontend.certificateIds.includes(certificate.uuid)).map((frontend) => frontend.inboundPort);
     }
 
-    async function frontendOnPort(lbId: string, port: number): Promise<{ zone: Zone; frontend: Frontend }> {
-        const { zone, frontends: all } = await frontendsOf(lbId);
+    private async frontendOnPort(lbId: string, port: number): Promise<{ zone: Zone; frontend: Frontend }> {
+        const { zone, frontends: all } = await this.frontendsOf(lbId);
         const frontends = all.filter((frontend) => frontend.inboundPort === port);
         if (frontends.length !== 1) {
             throw new Error(
@@ -250,10 +261,10 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
         return { zone, frontend: frontends[0] };
     }
 
-    async function getCertificateStatus(certificateId: string): Promise<LbCertificateState | undefined> {
+    async getCertificateStatus(certificateId: string): Promise<LbCertificateState | undefined> {
         const { zone, uuid } = splitId(certificateId, "certificateId");
         try {
-            return toState(zone, await api.getCertificate({ zone, certificateId: uuid }));
+            return toState(zone, await this.api.getCertificate({ zone, certificateId: uuid }));
         } catch (error) {
             if (isNotFound(error)) {
                 return undefined;
@@ -262,10 +273,10 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
         }
     }
 
-    async function deleteOnce(certificateId: string): Promise<void> {
+    private async deleteOnce(certificateId: string): Promise<void> {
         const { zone, uuid } = splitId(certificateId, "certificateId");
         try {
-            await api.deleteCertificate({ zone, certificateId: uuid });
+            await this.api.deleteCertificate({ zone, certificateId: uuid });
         } catch (error) {
             if (!isNotFound(error)) {
                 throw error;
@@ -273,10 +284,10 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
         }
     }
 
-    async function deleteCertificate(certificateId: string): Promise<void> {
-        const outcome = await pollUntil<undefined>(timings.detach, async () => {
+    async deleteCertificate(certificateId: string): Promise<void> {
+        const outcome = await pollUntil<undefined>(this.timings.detach, async () => {
             try {
-                await deleteOnce(certificateId);
+                await this.deleteOnce(certificateId);
                 return { done: true, value: undefined };
             } catch (error) {
                 if (isStillAttachedRefusal(error)) {
@@ -284,10 +295,10 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
                 }
                 throw error;
             }
-        }, { sleep: wait });
+        }, { sleep: this.wait });
         if (!outcome.done) {
             throw new Error(
-                `LB certificate ${certificateId} is still used by a frontend after ${seconds(timings.detach.timeoutMs)} s, ` +
+                `LB certificate ${certificateId} is still used by a frontend after ${seconds(this.timings.detach.timeoutMs)} s, ` +
                     "so it was not deleted. The CCM has not moved the frontend to the new certificate yet: check that the Service's " +
                     "service.beta.kubernetes.io/scw-loadbalancer-certificate-ids annotation names the new certificate id and that the " +
                     "CCM is running (kubectl describe service shows its events), then run `pulumi up` again to retry the delete.",
@@ -296,7 +307,7 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
     }
 
     /** Sets the frontend's certificates to `wanted`, then reads the frontend back to check the API kept them. */
-    async function putFrontendCertificates(zone: Zone, frontend: Frontend, wanted: string[]): Promise<void> {
+    private async putFrontendCertificates(zone: Zone, frontend: Frontend, wanted: string[]): Promise<void> {
         const port = frontend.inboundPort;
         if (isCcmOwnedFrontend(frontend.name)) {
             throw new Error(
@@ -304,8 +315,8 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
                     'reconcile: use binding mode "annotation" so the certificate id goes into the Service annotation.',
             );
         }
-        await api.updateFrontend(frontendUpdateRequest(zone, frontend, wanted));
-        const after = await api.getFrontend({ zone, frontendId: frontend.id });
+        await this.api.updateFrontend(frontendUpdateRequest(zone, frontend, wanted));
+        const after = await this.api.getFrontend({ zone, frontendId: frontend.id });
         if (after.certificateIds.join(",") !== wanted.join(",")) {
             throw new Error(
                 `Frontend ${frontend.name} on port ${port} carries [${after.certificateIds.join(", ")}] after the update, not [${wanted.join(", ")}].`,
@@ -314,94 +325,87 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
     }
 
     /** Sets the certificates of the frontend on `port` to what `choose` makes of the current ones. */
-    async function setFrontendCertificates(lbId: string, port: number, choose: (current: string[]) => string[]): Promise<void> {
-        const { zone, frontend } = await frontendOnPort(lbId, port);
-        await putFrontendCertificates(zone, frontend, choose(frontend.certificateIds));
+    private async setFrontendCertificates(lbId: string, port: number, choose: (current: string[]) => string[]): Promise<void> {
+        const { zone, frontend } = await this.frontendOnPort(lbId, port);
+        await this.putFrontendCertificates(zone, frontend, choose(frontend.certificateIds));
     }
 
     /** Deletes certificates with this name other than `keep`: a retried POST may have created one twice. */
-    async function removeNamesakes(lbId: string, name: string, keep: string | undefined): Promise<void> {
+    private async removeNamesakes(lbId: string, name: string, keep: string | undefined): Promise<void> {
         const { zone, uuid } = splitId(lbId, "loadBalancerId");
-        const namesakes = (await api.listCertificates({ zone, lbId: uuid, name }).all()).filter(
+        const namesakes = (await this.api.listCertificates({ zone, lbId: uuid, name }).all()).filter(
             (certificate) => certificate.name === name && `${zone}/${certificate.id}` !== keep,
         );
         for (const certificate of namesakes) {
-            await deleteOnce(`${zone}/${certificate.id}`);
+            await this.deleteOnce(`${zone}/${certificate.id}`);
         }
     }
 
-    return {
-        async uploadCertificate(lbId, name, chainBlob) {
-            const { zone, uuid } = splitId(lbId, "loadBalancerId");
-            let created: Lbv1.Certificate;
-            try {
-                created = await api.createCertificate({ zone, lbId: uuid, name, customCertificate: { certificateChain: chainBlob } });
-            } catch (error) {
-                await removeNamesakes(lbId, name, undefined).catch(() => undefined);
-                throw error;
+    async uploadCertificate(lbId: string, name: string, chainBlob: string): Promise<string> {
+        const { zone, uuid } = splitId(lbId, "loadBalancerId");
+        let created: Lbv1.Certificate;
+        try {
+            created = await this.api.createCertificate({ zone, lbId: uuid, name, customCertificate: { certificateChain: chainBlob } });
+        } catch (error) {
+            await this.removeNamesakes(lbId, name, undefined).catch(() => undefined);
+            throw error;
+        }
+        const id = `${zone}/${created.id}`;
+        // Housekeeping only: the upload worked, and failing now would orphan it (the caller never learns
+        // its id) and waste an issuance. A twin left by an unlistable LB is harmless and visible by name.
+        await this.removeNamesakes(lbId, name, id).catch(() => undefined);
+        return id;
+    }
+
+    async waitForReady(certificateId: string): Promise<LbCertificateState> {
+        const outcome = await pollUntil<LbCertificateState>(this.timings.ready, async () => {
+            const state = await this.getCertificateStatus(certificateId);
+            if (!state) {
+                throw new Error(`LB certificate ${certificateId} disappeared while waiting for it to become ready`);
             }
-            const id = `${zone}/${created.id}`;
-            // Housekeeping only: the upload worked, and failing now would orphan it (the caller never learns
-            // its id) and waste an issuance. A twin left by an unlistable LB is harmless and visible by name.
-            await removeNamesakes(lbId, name, id).catch(() => undefined);
-            return id;
-        },
+            return state.status === "pending" ? { done: false } : { done: true, value: state };
+        }, { sleep: this.wait });
+        if (!outcome.done) {
+            await this.deleteOnce(certificateId);
+            throw new Error(
+                `LB certificate ${certificateId} was still pending after ${seconds(this.timings.ready.timeoutMs)} s; it was deleted.`,
+            );
+        }
+        if (outcome.value.status !== "ready") {
+            await this.deleteOnce(certificateId);
+            throw new Error(
+                `The load balancer rejected certificate ${outcome.value.name} (status ${outcome.value.status}: ` +
+                    `${outcome.value.statusDetails ?? "no details"}); it was deleted.`,
+            );
+        }
+        return outcome.value;
+    }
 
-        async waitForReady(certificateId) {
-            const outcome = await pollUntil<LbCertificateState>(timings.ready, async () => {
-                const state = await getCertificateStatus(certificateId);
-                if (!state) {
-                    throw new Error(`LB certificate ${certificateId} disappeared while waiting for it to become ready`);
-                }
-                return state.status === "pending" ? { done: false } : { done: true, value: state };
-            }, { sleep: wait });
-            if (!outcome.done) {
-                await deleteOnce(certificateId);
-                throw new Error(
-                    `LB certificate ${certificateId} was still pending after ${seconds(timings.ready.timeoutMs)} s; it was deleted.`,
-                );
-            }
-            if (outcome.value.status !== "ready") {
-                await deleteOnce(certificateId);
-                throw new Error(
-                    `The load balancer rejected certificate ${outcome.value.name} (status ${outcome.value.status}: ` +
-                        `${outcome.value.statusDetails ?? "no details"}); it was deleted.`,
-                );
-            }
-            return outcome.value;
-        },
+    async bindFrontend(lbId: string, port: number, certificateId: string): Promise<void> {
+        await this.setFrontendCertificates(lbId, port, () => [splitId(certificateId, "certificateId").uuid]);
+    }
 
-        getCertificateStatus,
-        deleteCertificate,
+    async unbindFrontend(lbId: string, port: number, certificateId: string): Promise<void> {
+        if (!(await this.frontendPortsCarrying(lbId, certificateId)).includes(port)) {
+            return;
+        }
+        const { uuid } = splitId(certificateId, "certificateId");
+        await this.setFrontendCertificates(lbId, port, (current) => current.filter((id) => id !== uuid));
+    }
 
-        async bindFrontend(lbId, port, certificateId) {
-            await setFrontendCertificates(lbId, port, () => [splitId(certificateId, "certificateId").uuid]);
-        },
+    async unbindNonCcmFrontends(lbId: string, certificateId: string): Promise<void> {
+        const { uuid } = splitId(certificateId, "certificateId");
+        const { zone, frontends } = await this.frontendsOf(lbId);
+        for (const frontend of frontendsToRelease(frontends, uuid)) {
+            await this.putFrontendCertificates(
+                zone,
+                frontend,
+                frontend.certificateIds.filter((id) => id !== uuid),
+            );
+        }
+    }
 
-        async unbindFrontend(lbId, port, certificateId) {
-            if (!(await frontendPortsCarrying(lbId, certificateId)).includes(port)) {
-                return;
-            }
-            const { uuid } = splitId(certificateId, "certificateId");
-            await setFrontendCertificates(lbId, port, (current) => current.filter((id) => id !== uuid));
-        },
-
-        async unbindNonCcmFrontends(lbId, certificateId) {
-            const { uuid } = splitId(certificateId, "certificateId");
-            const { zone, frontends } = await frontendsOf(lbId);
-            for (const frontend of frontendsToRelease(frontends, uuid)) {
-                await putFrontendCertificates(
-                    zone,
-                    frontend,
-                    frontend.certificateIds.filter((id) => id !== uuid),
-                );
-            }
-        },
-
-        frontendPortsCarrying,
-
-        async frontendCarries(lbId, port, certificateId) {
-            return (await frontendPortsCarrying(lbId, certificateId)).includes(port);
-        },
-    };
+    async frontendCarries(lbId: string, port: number, certificateId: string): Promise<boolean> {
+        return (await this.frontendPortsCarrying(lbId, certificateId)).includes(port);
+    }
 }
