@@ -6,14 +6,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { createCertificateProvider } from "./dynamicProvider";
-import type { BindingMode, BindingStatus, KeyType } from "./types";
+import type { BindingMode, BindingStatus, CertificateOrigin, KeyType } from "./types";
 import { type AcmeServerAlias, resolveAcmeDirectory } from "./validation";
 
 export { ACME_DIRECTORIES, DEFAULT_BINDING, DEFAULT_KEY_TYPE, DEFAULT_RENEWAL } from "./validation";
 export { createCertificateProvider } from "./dynamicProvider";
 export { BINDING_MODES, KEY_TYPES } from "./types";
 export type { AcmeServerAlias } from "./validation";
-export type { Binding, BindingMode, BindingStatus, CertificateInputs, CertificateOutputs, KeyType, RenewalPolicy } from "./types";
+export type { Binding, BindingMode, BindingStatus, CertificateInputs, CertificateOrigin, CertificateOutputs, KeyType, RenewalPolicy } from "./types";
 
 export const ACME_CERTIFICATE_TYPE = "scw-private-lb:certificate:AcmeCertificate";
 export const DYNAMIC_MODULE = "scw-private-lb";
@@ -84,6 +84,7 @@ class AcmeLbCertificate extends pulumi.dynamic.Resource {
     declare readonly domains: pulumi.Output<string[]>;
     declare readonly renewalDueAt: pulumi.Output<string>;
     declare readonly bindingStatus: pulumi.Output<BindingStatus>;
+    declare readonly origin: pulumi.Output<CertificateOrigin>;
 
     constructor(name: string, props: pulumi.Inputs, opts: pulumi.CustomResourceOptions) {
         const outputs = {
@@ -98,6 +99,7 @@ class AcmeLbCertificate extends pulumi.dynamic.Resource {
             renewalDueAt: undefined,
             ariCertId: undefined,
             bindingStatus: undefined,
+            origin: undefined,
         };
         super(certificateProvider, name, { ...outputs, ...props }, opts, DYNAMIC_MODULE, DYNAMIC_TYPE);
     }
@@ -120,6 +122,8 @@ export class AcmeCertificate extends pulumi.ComponentResource {
     /** When the next `pulumi up` will renew it (ISO 8601). */
     readonly renewalDueAt: pulumi.Output<string>;
     readonly bindingStatus: pulumi.Output<BindingStatus>;
+    /** `issued` by the provider, or `adopted` (its private key and chain stay with the LB: `privateKeyPem` is empty). */
+    readonly origin: pulumi.Output<CertificateOrigin>;
 
     constructor(name: string, args: AcmeCertificateArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ACME_CERTIFICATE_TYPE, name, {}, opts);
@@ -162,6 +166,7 @@ export class AcmeCertificate extends pulumi.ComponentResource {
         this.domains = certificate.domains;
         this.renewalDueAt = certificate.renewalDueAt;
         this.bindingStatus = certificate.bindingStatus;
+        this.origin = certificate.origin;
 
         this.registerOutputs({
             certificateId: this.certificateId,
@@ -175,6 +180,7 @@ export class AcmeCertificate extends pulumi.ComponentResource {
             domains: this.domains,
             renewalDueAt: this.renewalDueAt,
             bindingStatus: this.bindingStatus,
+            origin: this.origin,
         });
     }
 }

@@ -219,7 +219,9 @@ async function refresh(context: Context, id: string, props: CertificateOutputs):
     const ports = await lb.frontendPortsCarrying(props.loadBalancerId, id);
     const bindingStatus = bindingStatusFor(props.binding, ports);
     const ariTime = (await ariRenewalAt(context, props, props.ariCertId ?? "", props.ariRenewalAt)) ?? props.ariRenewalAt;
-    const refreshed: CertificateOutputs = withoutUndefined({ ...props, bindingStatus, drift: driftFor(state, props.binding.mode, bindingStatus), ariRenewalAt: ariTime });
+    const drift = driftFor(state, props.binding.mode, bindingStatus);
+    // State written before adoption existed holds issued certificates only.
+    const refreshed: CertificateOutputs = withoutUndefined({ ...props, origin: props.origin ?? "issued", bindingStatus, drift, ariRenewalAt: ariTime });
     if (ariTime === undefined || !props.ariCertId) {
         return { id, props: refreshed };
     }
