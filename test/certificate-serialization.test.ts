@@ -66,12 +66,14 @@ interface LockfilePackage {
  * from this checkout's node_modules, not copied: 300 MB) and the provider package with its build. No
  * `components/`, no TypeScript sources. With `legacyShim`, the one file old state loads by path.
  */
-function makeCheckout(directory: string, options: { legacyShim: boolean }): void {
+function makeCheckout(directory: string, options: { legacyShim: boolean; built?: boolean }): void {
     const lock = JSON.parse(readFileSync(path.join(projectDir, "package-lock.json"), "utf8")) as { packages: Record<string, LockfilePackage> };
     const packageDir = path.join(directory, "packages", "certificate-provider");
     mkdirSync(packageDir, { recursive: true });
     cpSync(path.join(projectDir, "packages", "certificate-provider", "package.json"), path.join(packageDir, "package.json"));
-    cpSync(path.join(projectDir, "packages", "certificate-provider", "dist"), path.join(packageDir, "dist"), { recursive: true });
+    if (options.built ?? true) {
+        cpSync(path.join(projectDir, "packages", "certificate-provider", "dist"), path.join(packageDir, "dist"), { recursive: true });
+    }
     for (const [key, entry] of Object.entries(lock.packages)) {
         const name = key.startsWith("node_modules/") ? key.slice("node_modules/".length) : undefined;
         if (name === undefined || name.includes("node_modules/") || entry.dev) {
@@ -124,13 +126,13 @@ interface EngineAnswer<T> {
     tsLoaderRegistered: boolean;
 }
 
-async function engine<T>(providerFile: string, operation: string, argument: unknown): Promise<EngineAnswer<T>> {
+async function engine<T>(providerFile: string, operation: string, argument: unknown, cwd: string = elsewhere): Promise<EngineAnswer<T>> {
     const argumentFile = path.join(workDir, `${operation}.json`);
     await writeFile(argumentFile, JSON.stringify(argument));
     // Scaleway keys come through the stack config (configure), the rest through the environment.
     const { SCW_ACCESS_KEY, SCW_SECRET_KEY, ...environment } = world.env;
     const { stdout } = await run(process.execPath, [path.join(workDir, "driver.js"), path.join(workDir, providerFile), operation, argumentFile], {
-        cwd: elsewhere,
+        cwd,
         env: {
             PATH: process.env.PATH,
             HOME: process.env.HOME,
@@ -171,6 +173,30 @@ describe("the serialized provider", () => {
         expect(existsSync(path.join(elsewhere, "node_modules", "vitest"))).toBe(false);
         expect(existsSync(path.join(elsewhere, "components", "certificate", "lifecycle.ts"))).toBe(false);
         expect(existsSync(path.join(elsewhere, "node_modules", PACKAGE, "dist", "v1.js"))).toBe(true);
+    });
+
+    it("says what to do in a checkout whose install did not build the package (npm ci --ignore-scripts)", async () => {
+        const unbuilt = path.join(workDir, "unbuilt-checkout");
+        makeCheckout(unbuilt, { legacyShim: false, built: false });
+        const failure = await engine("provider.js", "check", { olds: {}, news: {} }, unbuilt).then(
+            () => "no failure",
+            (error: Error & { stderr?: string }) => error.stderr ?? "",
+        );
+        expect(failure).toMatch(
+            new RegExp(`^certificate provider: cannot load @scw-private-lb/certificate-provider/v1 from ${unbuilt} \\(.+\\); install the project's dependencies there \\(npm ci builds the package\\) or run npm run build$`),
+        );
+    });
+
+    it("is built by the install, also without dev dependencies: the root's prepare script, with the compiler a dependency", () => {
+        const root = JSON.parse(readFileSync(path.join(projectDir, "package.json"), "utf8")) as {
+            scripts: Record<string, string>;
+            dependencies: Record<string, string>;
+            workspaces: string[];
+        };
+        expect(root.scripts.prepare).toBe("npm run build");
+        expect(root.scripts.build).toBe("tsc -p packages/certificate-provider");
+        expect(Object.keys(root.dependencies)).toEqual(expect.arrayContaining(["typescript", PACKAGE]));
+        expect(root.workspaces).toEqual(["packages/*"]);
     });
 
     it("issues, refreshes and deletes a certificate from a fresh node process in the other checkout", async () => {

@@ -18,7 +18,16 @@ import type { LifecycleOptions } from "./lifecycle";
 export function createCertificateProvider(options: LifecycleOptions = {}): pulumi.dynamic.ResourceProvider {
     const runtime: { config?: ConfigLookup } = {};
     const lifecycle = () => {
-        const implementation = require("@scw-private-lb/certificate-provider/v1") as typeof import("./v1");
+        let implementation: typeof import("./v1");
+        try {
+            implementation = require("@scw-private-lb/certificate-provider/v1") as typeof import("./v1");
+        } catch (error) {
+            const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+            throw new Error(
+                `certificate provider: cannot load @scw-private-lb/certificate-provider/v1 from ${process.cwd()} (${reason}); ` +
+                    "install the project's dependencies there (npm ci builds the package) or run npm run build",
+            );
+        }
         return implementation.certificateLifecycle(options, runtime.config);
     };
     return {
