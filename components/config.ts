@@ -19,6 +19,7 @@ import {
     MIN_DNS_TTL,
 } from "./defaults";
 import { appFqdn, isDnsLabel, isDomainName, isLbZone, isUuid, isWithinZone, LB_ZONES, loadBalancerName, regionOfZone } from "./naming";
+import { parseZonedId } from "./certificate/validation";
 
 export const PROJECT = "scw-private-lb";
 
@@ -141,6 +142,11 @@ const appSchema = z
         zone: lbZone.optional(),
         lbType: lbType.optional(),
         lbTags: z.array(z.string()).optional(),
+        /** A certificate already on the LB (made by hand) that the first `up` takes over; see the README's migration. */
+        adoptCertificateId: z
+            .string()
+            .refine((id) => parseZonedId(id) !== undefined, "must be a zoned certificate id <zone>/<uuid>, e.g. fr-par-1/7c1c3e00-1111-4222-8333-944455556666")
+            .optional(),
     })
     .strict()
     .superRefine((app, ctx) => {
@@ -646,5 +652,6 @@ export function certificateSettingsFor(config: StackConfig, plan: AppPlan) {
         binding: { mode: "annotation" as const, frontendPort: plan.app.httpsPort },
         // `check` can reject a name outside every zone only when all zones are known by name.
         cloudflareZones: zoneNames.every((zone): zone is string => zone !== undefined) ? [...new Set(zoneNames)] : undefined,
+        adoptCertificateId: plan.app.adoptCertificateId,
     };
 }

@@ -14,7 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime";
 import { parse } from "yaml";
 import { ConfigError } from "../components/config";
-import { createCertificateProvider } from "../components/certificate/provider";
+import { createCertificateProvider } from "../components/certificate/dynamicProvider";
 import { checkRenewalCadence, type CertificateKind } from "./renewalCadence";
 import { CERTIFICATE_RESOURCE_TYPE } from "./renewalGuard";
 import { availableStacks, loadStackConfig, projectRoot, pulumiConfigOf, StackFileError, stackFileLabel, UnknownStackError } from "./stackConfig";

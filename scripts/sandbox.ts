@@ -12,7 +12,7 @@ import { dirname } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import Cloudflare from "cloudflare";
 import { appPlans, ConfigError, type AppConfig, type StackConfig } from "../components/config";
-import { createCertificateProvider } from "../components/certificate/provider";
+import { createCertificateProvider } from "../components/certificate/dynamicProvider";
 import type { CertificateOutputs } from "../components/certificate/types";
 import { startCloudflareServer, type LocalCloudflareServer } from "../local/cloudflare-server";
 import { PEBBLE_INSTALL_HINT, startPebble, type PebbleInstance } from "../local/pebble";

@@ -20,6 +20,7 @@ const COMPUTED = {
     privateKeyPem: "key",
     renewalDueAt: "2026-06-30T00:00:00.000Z",
     bindingStatus: "annotation-pending",
+    origin: "issued",
 };
 let world: MockWorld;
 let certificateModule: typeof import("../components/certificate");
@@ -94,7 +95,7 @@ describe("AcmeCertificate", () => {
             expect(key).not.toMatch(/token|secret|accessKey/i);
         }
         const serializedProvider = String(inputs.__provider);
-        expect(serializedProvider).toContain("loadCertificateModule");
+        expect(serializedProvider).toContain(`require("@scw-private-lb/certificate-provider/v1")`);
         expect(serializedProvider).not.toContain("BEGIN");
     });
 
@@ -130,6 +131,7 @@ describe("AcmeCertificate", () => {
             domains: certificate.domains,
             renewalDueAt: certificate.renewalDueAt,
             bindingStatus: certificate.bindingStatus,
+            origin: certificate.origin,
         };
         const outputs = await valueOf(pulumi.all(wired));
         expect(outputs).toEqual({ ...COMPUTED, domains: ["wired.example.com"] });
@@ -145,6 +147,7 @@ describe("AcmeCertificate", () => {
             binding: { mode: "frontend" as const, frontendPort: 8443 },
             dnsResolvers: ["1.1.1.1"],
             revokeOnDelete: true,
+            adoptCertificateId: "fr-par-1/7c1c3e00-1111-4222-8333-944455556666",
         };
         const certificate = new certificateModule.AcmeCertificate("own-key", {
             domains: ["own.example.com"],

@@ -100,6 +100,11 @@ describe("parseStackConfig", () => {
         ["an extra port equal to the app's TLS port", { apps: [{ ...app, extraPorts: [{ name: "dup", port: 443 }] }] }, ["scw-private-lb:apps[0].extraPorts[0].port: port 443 is already this app's httpsPort"]],
         ["a number given as text", { dnsTtl: "abc" }, ['scw-private-lb:dnsTtl: must be a number, not the text "abc"']],
         [
+            "a certificate to adopt given as a bare uuid",
+            { apps: [{ ...app, adoptCertificateId: "7c1c3e00-1111-4222-8333-944455556666" }] },
+            ["scw-private-lb:apps[0].adoptCertificateId: must be a zoned certificate id <zone>/<uuid>, e.g. fr-par-1/7c1c3e00-1111-4222-8333-944455556666"],
+        ],
+        [
             "apps set as a JSON string without --path",
             { apps: '[{"name":"test"}' },
             ['scw-private-lb:apps: must be a list, not the text "[{\"name\":\"test\"}"; write it as YAML in Pulumi.<stack>.yaml or set it with `pulumi config set --path`'],
@@ -346,6 +351,12 @@ describe("certificateSettingsFor", () => {
             binding: { mode: "annotation", frontendPort: 8443 },
             cloudflareZones: ["example.com", "example.net"],
         });
+    });
+
+    it("hands an app's certificate to adopt to the certificate", () => {
+        const adoptCertificateId = "fr-par-1/7c1c3e00-1111-4222-8333-944455556666";
+        const config = parseStackConfig({ ...twoEnvironments, apps: [{ name: "test", namespace: "ops", adoptCertificateId }] });
+        expect(certificateSettingsFor(config, appPlans(config)[0]).adoptCertificateId).toBe(adoptCertificateId);
     });
 
     it("gives check no zone list when a zone is known only by id", () => {

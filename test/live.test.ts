@@ -16,7 +16,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import Cloudflare from "cloudflare";
 import { describe, expect, it } from "vitest";
-import { createCertificateProvider } from "../components/certificate/provider";
+import { createCertificateProvider } from "../components/certificate/dynamicProvider";
 import { CertificateOutputs } from "../components/certificate/types";
 
 const REQUIRED = ["SCW_ACCESS_KEY", "SCW_SECRET_KEY", "CLOUDFLARE_API_TOKEN", "LIVE_LOAD_BALANCER_ID", "LIVE_DOMAIN"] as const;

@@ -6,15 +6,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { childAliases } from "../aliases";
-import { createCertificateProvider } from "./provider";
-import type { BindingMode, BindingStatus, KeyType } from "./types";
+import { createCertificateProvider } from "./dynamicProvider";
+import type { BindingMode, BindingStatus, CertificateOrigin, KeyType } from "./types";
 import { type AcmeServerAlias, resolveAcmeDirectory } from "./validation";
 
-export { ACME_DIRECTORIES, DEFAULT_BINDING, DEFAULT_KEY_TYPE, DEFAULT_RENEWAL, UNKNOWN } from "./validation";
-export { createCertificateProvider } from "./provider";
+export { ACME_DIRECTORIES, DEFAULT_BINDING, DEFAULT_KEY_TYPE, DEFAULT_RENEWAL } from "./validation";
+export { createCertificateProvider } from "./dynamicProvider";
 export { BINDING_MODES, KEY_TYPES } from "./types";
 export type { AcmeServerAlias } from "./validation";
-export type { Binding, BindingMode, BindingStatus, CertificateInputs, CertificateOutputs, KeyType, RenewalPolicy } from "./types";
+export type { Binding, BindingMode, BindingStatus, CertificateInputs, CertificateOrigin, CertificateOutputs, KeyType, RenewalPolicy } from "./types";
 
 export const ACME_CERTIFICATE_TYPE = "scw-private-lb:certificate:AcmeCertificate";
 export const DYNAMIC_MODULE = "scw-private-lb";
@@ -61,6 +61,12 @@ export interface AcmeCertificateArgs {
     revokeOnDelete?: boolean;
     /** The Cloudflare zones the names belong to: lets `pulumi preview` reject a name no zone covers. */
     cloudflareZones?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * Zoned id `<zone>/<uuid>` of a certificate already on the LB (e.g. made by hand) for exactly these names:
+     * the first `up` takes it over instead of ordering one, and the normal renewal replaces it when due.
+     * Its private key stays with the LB (`privateKeyPem` is empty). Ignored once the resource exists.
+     */
+    adoptCertificateId?: pulumi.Input<string>;
 }
 
 /** One provider object for every certificate, so Pulumi serializes it once. */
@@ -79,6 +85,7 @@ class AcmeLbCertificate extends pulumi.dynamic.Resource {
     declare readonly domains: pulumi.Output<string[]>;
     declare readonly renewalDueAt: pulumi.Output<string>;
     declare readonly bindingStatus: pulumi.Output<BindingStatus>;
+    declare readonly origin: pulumi.Output<CertificateOrigin>;
 
     constructor(name: string, props: pulumi.Inputs, opts: pulumi.CustomResourceOptions) {
         const outputs = {
@@ -93,6 +100,7 @@ class AcmeLbCertificate extends pulumi.dynamic.Resource {
             renewalDueAt: undefined,
             ariCertId: undefined,
             bindingStatus: undefined,
+            origin: undefined,
         };
         super(certificateProvider, name, { ...outputs, ...props }, opts, DYNAMIC_MODULE, DYNAMIC_TYPE);
     }
@@ -115,6 +123,8 @@ export class AcmeCertificate extends pulumi.ComponentResource {
     /** When the next `pulumi up` will renew it (ISO 8601). */
     readonly renewalDueAt: pulumi.Output<string>;
     readonly bindingStatus: pulumi.Output<BindingStatus>;
+    /** `issued` by the provider, or `adopted` (its private key and chain stay with the LB: `privateKeyPem` is empty). */
+    readonly origin: pulumi.Output<CertificateOrigin>;
 
     constructor(name: string, args: AcmeCertificateArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ACME_CERTIFICATE_TYPE, name, {}, opts);
@@ -148,6 +158,7 @@ export class AcmeCertificate extends pulumi.ComponentResource {
                 allowWildcard: args.allowWildcard,
                 revokeOnDelete: args.revokeOnDelete,
                 cloudflareZones: args.cloudflareZones,
+                adoptCertificateId: args.adoptCertificateId,
             },
             { ...childOptions(`pulumi-nodejs:dynamic/${DYNAMIC_MODULE}:${DYNAMIC_TYPE}`, `${name}-certificate`), additionalSecretOutputs: SECRET_OUTPUTS },
         );
@@ -163,6 +174,7 @@ export class AcmeCertificate extends pulumi.ComponentResource {
         this.domains = certificate.domains;
         this.renewalDueAt = certificate.renewalDueAt;
         this.bindingStatus = certificate.bindingStatus;
+        this.origin = certificate.origin;
 
         this.registerOutputs({
             certificateId: this.certificateId,
@@ -176,6 +188,7 @@ export class AcmeCertificate extends pulumi.ComponentResource {
             domains: this.domains,
             renewalDueAt: this.renewalDueAt,
             bindingStatus: this.bindingStatus,
+            origin: this.origin,
         });
     }
 }
