@@ -38,6 +38,10 @@ afterAll(async () => {
     await Promise.all([world?.stop(), engine?.remove()]);
 });
 
+interface Exported {
+    deployment: { resources: Array<{ type: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown> }> };
+}
+
 interface SecretValue {
     "4dabf18193072939515e22adb298388d": string;
     ciphertext?: string;
@@ -89,8 +93,9 @@ describe("the certificate component under the Pulumi engine", () => {
         const privateKeyPem = up.outputs.privateKeyPem.value as string;
         expect(leaf.checkPrivateKey(await import("node:crypto").then(({ createPrivateKey }) => createPrivateKey(privateKeyPem)))).toBe(true);
 
-        const exported = await stack.exportStack();
-        const resources = exported.deployment.resources as Array<{ type: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown> }>;
+        // `pulumi stack export` as an operator runs it (the Automation API's exportStack adds --show-secrets).
+        const exported = await engine.cli(["stack", "export", "--stack", STACK], stack.workspace.workDir);
+        const { resources } = (JSON.parse(exported) as Exported).deployment;
         const [certificate] = resources.filter((resource) => resource.type === CERTIFICATE_TYPE);
         expect(isCiphertext(certificate.outputs?.privateKeyPem)).toBe(true);
         expect(isCiphertext(certificate.outputs?.accountKeyPem)).toBe(true);
@@ -98,13 +103,13 @@ describe("the certificate component under the Pulumi engine", () => {
         const stackResource = resources.find((resource) => resource.type === "pulumi:pulumi:Stack");
         expect(isCiphertext(stackResource?.outputs?.privateKeyPem)).toBe(true);
 
-        const state = JSON.stringify(exported);
+        const state = [exported, ...(await engine.writtenFiles())].join("\n");
         const keyMaterial = [pemBody(privateKeyPem), pemBody(world.accountKeyPem), "PRIVATE KEY"];
         const credentials = [world.env.SCW_SECRET_KEY, world.env.CLOUDFLARE_API_TOKEN, world.env.SCW_ACCESS_KEY];
         for (const needle of [...keyMaterial, ...credentials]) {
             expect(state).not.toContain(needle);
         }
-        const logs = [...engineOutput, up.stdout, up.stderr, ...(await engine.writtenFiles())].join("\n");
+        const logs = [...engineOutput, up.stdout, up.stderr].join("\n");
         for (const needle of [...keyMaterial, ...credentials]) {
             expect(logs).not.toContain(needle);
         }
@@ -130,7 +135,7 @@ describe("the certificate component under the Pulumi engine", () => {
         const refreshed = await stack.refresh(collect);
         expect(changes(refreshed.summary.resourceChanges)).toEqual({ same: 2, delete: 1 });
         const exported = await stack.exportStack();
-        const types = (exported.deployment.resources as Array<{ type: string }>).map((resource) => resource.type);
+        const types = (exported.deployment.resources as Exported["deployment"]["resources"]).map((resource) => resource.type);
         expect(types).not.toContain(CERTIFICATE_TYPE);
 
         const up = await stack.up(collect);
@@ -157,7 +162,10 @@ describe("the certificate component under the Pulumi engine", () => {
         });
         try {
             const up = await consumer.up(collect);
-            expect(changes(up.summary.resourceChanges)).toEqual({ create: 2 }); // the stack and the reference
+            // The reference is read, not created: the summary counts the stack alone.
+            expect(changes(up.summary.resourceChanges)).toEqual({ create: 1 });
+            const { deployment } = JSON.parse(await engine.cli(["stack", "export", "--stack", STACK], consumer.workspace.workDir)) as Exported;
+            expect(deployment.resources.map((resource) => resource.type)).toContain("pulumi:pulumi:StackReference");
             expect(up.outputs.certificateId).toEqual({ value: outputs.certificateId.value, secret: false });
             expect(up.outputs.notAfter.value).toBe(outputs.notAfter.value);
             // A secret stays a secret through the reference.

@@ -5,11 +5,15 @@
  * Go module proxy, and an inline program needs only the `pulumi` binary (plus the dynamic-provider launcher
  * beside it for our certificate resource).
  */
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, type OpMap, PulumiCommand, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
+import { promisify } from "node:util";
 import { inject } from "vitest";
+
+const execFileAsync = promisify(execFile);
 
 export const REPOSITORY = path.resolve(__dirname, "..", "..", "..");
 export const PASSPHRASE = "engine-suite-passphrase";
@@ -26,7 +30,9 @@ export interface Engine {
      * repository's, so the engine's dynamic-provider launcher resolves `@pulumi/pulumi` from it).
      */
     stack(options: StackOptions): Promise<Stack>;
-    /** Every file the CLI and its plugins wrote under PULUMI_HOME and TMPDIR (logs included), as text. */
+    /** Runs the CLI itself (not through the Automation API) in `cwd` with the engine's environment; its stdout. */
+    cli(args: string[], cwd: string): Promise<string>;
+    /** Every file the CLI and its plugins wrote under PULUMI_HOME, TMPDIR and the file backend, as text. */
     writtenFiles(): Promise<string[]>;
     remove(): Promise<void>;
 }
@@ -102,9 +108,12 @@ export async function startEngine(worldEnv: Record<string, string> = {}): Promis
                 },
             );
         },
+        async cli(args, cwd) {
+            const { stdout } = await execFileAsync("pulumi", [...args, "--non-interactive"], { cwd, env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
+            return stdout;
+        },
         async writtenFiles() {
-            const { readdir, readFile } = await import("node:fs/promises");
-            const files = (await Promise.all([home, tmp].map((dir) => readdir(dir, { recursive: true, withFileTypes: true }))))
+            const files = (await Promise.all([home, tmp, state].map((dir) => readdir(dir, { recursive: true, withFileTypes: true }))))
                 .flat()
                 .filter((entry) => entry.isFile())
                 .map((entry) => path.join(entry.parentPath, entry.name));
