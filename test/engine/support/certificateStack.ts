@@ -15,14 +15,14 @@ export const CERTIFICATE_TYPE = "pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCert
 export type CertificateModule = typeof import("../../../components/certificate");
 
 /** The program: one certificate for `DOMAIN` on `lb`, every output exported. */
-export function certificateProgram(module: CertificateModule, world: CertificateWorld, lb: LoadBalancerSeed): PulumiFn {
+export function certificateProgram(module: CertificateModule, world: CertificateWorld, lb: LoadBalancerSeed, settings: { email?: string } = {}): PulumiFn {
     return async () => {
         const certificate = new module.AcmeCertificate("admin", {
             domains: [DOMAIN],
             loadBalancerId: lb.lbId,
             zone: lb.lbId.split("/")[0],
             acmeServer: world.pebble.directoryUrl,
-            email: "ops@example.com",
+            email: settings.email ?? "ops@example.com",
             accountKeyPem: world.accountKeyPem,
             dnsResolvers: [world.pebble.dnsServer],
             cloudflareZones: ZONES,
