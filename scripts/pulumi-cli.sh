@@ -3,8 +3,8 @@
 #
 # - A `pulumi` on PATH at least as new as the @pulumi/pulumi the project pins is used as it is.
 # - Otherwise the CLI of exactly that version is built with Go from the Go module proxy, into a
-#   cache outside the checkout, with the Node.js dynamic-provider launcher beside it. A second run
-#   finds it there and takes a moment.
+#   cache outside the checkout, with the Node.js dynamic-provider and policy-pack launchers beside it.
+#   A second run finds it there and takes a moment.
 # Nothing of Pulumi's source lands in the repository: the build uses a throwaway Go module in the cache.
 #
 # Usage: bash scripts/pulumi-cli.sh            # prints e.g. /root/.cache/scw-private-lb/pulumi-v3.248.0/bin
@@ -54,16 +54,20 @@ target="$cache/pulumi-v$version"
 bin="$target/bin"
 launcher_source="$root/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
 
-# The dynamic-provider launcher ships with the npm package: keep a copy beside the CLI, where the engine looks.
-install_launcher() {
+# Beside the CLI, where the engine looks for plugins: the dynamic-provider launcher, which ships with the npm
+# package, and our policy-pack launcher (the CLI's fallback when it has no Node.js language host).
+install_launchers() {
     [ -f "$launcher_source" ] || fail "$launcher_source is missing: run \`npm ci\` first"
-    if ! cmp -s "$launcher_source" "$bin/pulumi-resource-pulumi-nodejs"; then
-        install -m 0755 "$launcher_source" "$bin/pulumi-resource-pulumi-nodejs"
-    fi
+    local source
+    for source in "$launcher_source" "$root/scripts/pulumi-analyzer-policy-nodejs"; do
+        if ! cmp -s "$source" "$bin/$(basename "$source")"; then
+            install -m 0755 "$source" "$bin/$(basename "$source")"
+        fi
+    done
 }
 
 if [ -x "$bin/pulumi" ] && [ "$(cli_version "$bin/pulumi")" = "$version" ]; then
-    install_launcher
+    install_launchers
     say "using the cached build $bin/pulumi (v$version)"
     echo "$bin"
     exit 0
@@ -107,7 +111,7 @@ EOF
 ) || fail "the build of the Pulumi CLI v$version failed (see above)"
 mkdir -p "$bin"
 mv -f "$module/pulumi" "$bin/pulumi"
-install_launcher
+install_launchers
 built=$(cli_version "$bin/pulumi")
 [ "$built" = "$version" ] || fail "$bin/pulumi reports v$built, expected v$version"
 say "built $bin/pulumi v$version in $(($(date +%s) - started)) s"

@@ -11,11 +11,13 @@ import { ZONES } from "../../certificate-provider-world";
 export const DOMAIN = "admin.example.com";
 export const CERTIFICATE_TYPE = "pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate";
 
+import type { AcmeCertificateArgs } from "../../../components/certificate";
+
 /** The component module as a checkout holds it (`components/certificate`). */
 export type CertificateModule = typeof import("../../../components/certificate");
 
 /** The program: one certificate for `DOMAIN` on `lb`, every output exported. */
-export function certificateProgram(module: CertificateModule, world: CertificateWorld, lb: LoadBalancerSeed, settings: { email?: string } = {}): PulumiFn {
+export function certificateProgram(module: CertificateModule, world: CertificateWorld, lb: LoadBalancerSeed, settings: Pick<AcmeCertificateArgs, "email" | "renewal"> = {}): PulumiFn {
     return async () => {
         const certificate = new module.AcmeCertificate("admin", {
             domains: [DOMAIN],
@@ -23,6 +25,7 @@ export function certificateProgram(module: CertificateModule, world: Certificate
             zone: lb.lbId.split("/")[0],
             acmeServer: world.pebble.directoryUrl,
             email: settings.email ?? "ops@example.com",
+            renewal: settings.renewal,
             accountKeyPem: world.accountKeyPem,
             dnsResolvers: [world.pebble.dnsServer],
             cloudflareZones: ZONES,
