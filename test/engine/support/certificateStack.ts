@@ -5,30 +5,29 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
+import type { AcmeCertificateArgs } from "../../../components/certificate";
 import type { CertificateWorld, LoadBalancerSeed } from "../../certificate-provider-world";
 import { ZONES } from "../../certificate-provider-world";
 
 export const DOMAIN = "admin.example.com";
 export const CERTIFICATE_TYPE = "pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate";
 
-import type { AcmeCertificateArgs } from "../../../components/certificate";
-
 /** The component module as a checkout holds it (`components/certificate`). */
 export type CertificateModule = typeof import("../../../components/certificate");
 
 /** The program: one certificate for `DOMAIN` on `lb`, every output exported. */
-export function certificateProgram(module: CertificateModule, world: CertificateWorld, lb: LoadBalancerSeed, settings: Pick<AcmeCertificateArgs, "email" | "renewal"> = {}): PulumiFn {
+export function certificateProgram(module: CertificateModule, world: CertificateWorld, lb: LoadBalancerSeed, settings: Partial<Pick<AcmeCertificateArgs, "email" | "renewal">> = {}): PulumiFn {
     return async () => {
         const certificate = new module.AcmeCertificate("admin", {
             domains: [DOMAIN],
             loadBalancerId: lb.lbId,
             zone: lb.lbId.split("/")[0],
             acmeServer: world.pebble.directoryUrl,
-            email: settings.email ?? "ops@example.com",
-            renewal: settings.renewal,
+            email: "ops@example.com",
             accountKeyPem: world.accountKeyPem,
             dnsResolvers: [world.pebble.dnsServer],
             cloudflareZones: ZONES,
+            ...settings,
         });
         const outputs: Record<string, pulumi.Output<unknown>> = {
             certificateId: certificate.certificateId,
