@@ -6,7 +6,6 @@
  */
 import { copyFile } from "node:fs/promises";
 import * as path from "node:path";
-import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { changes, type Engine, linkNodeModules, REPOSITORY, startEngine, writeText } from "./support/engine";
 
@@ -28,10 +27,8 @@ afterAll(async () => {
 
 /** A preview of `stackName` with the project's Pulumi.yaml and the stack file in the project folder. */
 async function previewStack(stackName: string) {
-    const stack = await LocalWorkspace.createOrSelectStack(
-        { projectName: "scw-private-lb", stackName, program: async () => ({}) },
-        { workDir: project, pulumiHome: path.join(engine.root, "home"), pulumiCommand: engine.command, envVars: engine.env, secretsProvider: "passphrase" },
-    );
+    const program = async () => ({});
+    const stack = await engine.stack({ projectName: "scw-private-lb", stackName, program, workDir: project, ownProjectFile: true });
     return stack.preview();
 }
 

@@ -3,11 +3,9 @@
  * Scaleway server, with the ACME account key given as an input (no tls plugin), its outputs exported.
  * Plus what the suite counts: calls per local service, and requests Pebble answered.
  */
-import type * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import type { AcmeCertificateArgs } from "../../../components/certificate";
-import type { CertificateWorld, LoadBalancerSeed } from "../../certificate-provider-world";
-import { ZONES } from "../../certificate-provider-world";
+import { type CertificateWorld, type LoadBalancerSeed, ZONES } from "../../certificate-provider-world";
 
 export const DOMAIN = "admin.example.com";
 export const CERTIFICATE_TYPE = "pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate";
@@ -15,7 +13,10 @@ export const CERTIFICATE_TYPE = "pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCert
 /** The component module as a checkout holds it (`components/certificate`). */
 export type CertificateModule = typeof import("../../../components/certificate");
 
-/** The program: one certificate for `DOMAIN` on `lb`, every output exported. */
+/** The component outputs the program exports. */
+export const EXPORTED_OUTPUTS = ["certificateId", "fingerprint", "notBefore", "notAfter", "renewalDueAt", "domains", "bindingStatus", "certificatePem", "privateKeyPem"] as const;
+
+/** The program: one certificate for `DOMAIN` on `lb`, its outputs exported. */
 export function certificateProgram(module: CertificateModule, world: CertificateWorld, lb: LoadBalancerSeed, settings: Partial<Pick<AcmeCertificateArgs, "email" | "renewal">> = {}): PulumiFn {
     return async () => {
         const certificate = new module.AcmeCertificate("admin", {
@@ -29,20 +30,7 @@ export function certificateProgram(module: CertificateModule, world: Certificate
             cloudflareZones: ZONES,
             ...settings,
         });
-        const outputs: Record<string, pulumi.Output<unknown>> = {
-            certificateId: certificate.certificateId,
-            certificateUuid: certificate.certificateUuid,
-            fingerprint: certificate.fingerprint,
-            serialNumber: certificate.serialNumber,
-            notBefore: certificate.notBefore,
-            notAfter: certificate.notAfter,
-            renewalDueAt: certificate.renewalDueAt,
-            domains: certificate.domains,
-            bindingStatus: certificate.bindingStatus,
-            certificatePem: certificate.certificatePem,
-            privateKeyPem: certificate.privateKeyPem,
-        };
-        return outputs;
+        return Object.fromEntries(EXPORTED_OUTPUTS.map((key) => [key, certificate[key]]));
     };
 }
 

@@ -9,24 +9,20 @@ import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { LocalWorkspace, type OpMap, PulumiCommand, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
 import { promisify } from "node:util";
+import { LocalWorkspace, type OpMap, PulumiCommand, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
 import { inject } from "vitest";
 
 const execFileAsync = promisify(execFile);
 
 export const REPOSITORY = path.resolve(__dirname, "..", "..", "..");
-export const PASSPHRASE = "engine-suite-passphrase";
+const PASSPHRASE = "engine-suite-passphrase";
 
 export interface Engine {
-    /** Root of everything this engine writes: `home/` (PULUMI_HOME), `state/` (file backend), `tmp/`. */
+    /** Root of everything this engine writes: `home/` (PULUMI_HOME), `state/` (file backend), `tmp/`, projects. */
     root: string;
-    backendUrl: string;
-    /** What every CLI run gets: the offline settings plus the world's endpoints and credentials. */
-    env: Record<string, string>;
-    command: PulumiCommand;
     /**
-     * A stack of an inline program in project folder `workDir` (created with a `node_modules` link to the
+     * A stack of an inline program in project folder `workDir` (given a `node_modules` link to the
      * repository's, so the engine's dynamic-provider launcher resolves `@pulumi/pulumi` from it).
      */
     stack(options: StackOptions): Promise<Stack>;
@@ -43,12 +39,12 @@ export interface StackOptions {
     program: PulumiFn;
     /** Project folder; default `<root>/projects/<projectName>`. */
     workDir?: string;
-    /** Extra environment of the CLI (and so of the provider process). */
-    env?: Record<string, string>;
+    /** Use the `Pulumi.yaml` already in `workDir` instead of writing one for `projectName`. */
+    ownProjectFile?: boolean;
 }
 
 /** The CLI's folder, provided by the suite's global setup; on PATH first, so the engine finds its launcher there too. */
-export async function pulumiCommand(): Promise<PulumiCommand> {
+async function pulumiCommand(): Promise<PulumiCommand> {
     const binDir = inject("pulumiBinDir");
     if (!binDir) {
         throw new Error("the engine suite's global setup did not provide the Pulumi CLI (scripts/pulumi-cli.sh)");
@@ -90,9 +86,6 @@ export async function startEngine(worldEnv: Record<string, string> = {}): Promis
     const command = await pulumiCommand();
     return {
         root,
-        backendUrl,
-        env,
-        command,
         async stack(options) {
             const workDir = options.workDir ?? path.join(root, "projects", options.projectName);
             await linkNodeModules(workDir);
@@ -102,9 +95,9 @@ export async function startEngine(worldEnv: Record<string, string> = {}): Promis
                     workDir,
                     pulumiHome: home,
                     pulumiCommand: command,
-                    envVars: { ...env, ...options.env },
+                    envVars: env,
                     secretsProvider: "passphrase",
-                    projectSettings: { name: options.projectName, runtime: "nodejs", backend: { url: backendUrl } },
+                    ...(options.ownProjectFile ? {} : { projectSettings: { name: options.projectName, runtime: "nodejs", backend: { url: backendUrl } } }),
                 },
             );
         },
