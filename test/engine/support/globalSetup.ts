@@ -16,7 +16,12 @@ declare module "vitest" {
 
 export default function setup(project: TestProject): void {
     const script = path.join(__dirname, "..", "..", "..", "scripts", "pulumi-cli.sh");
-    // stderr goes straight to the terminal: a first build takes minutes and says so.
-    const binDir = execFileSync("bash", [script], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+    let binDir: string;
+    try {
+        // stderr goes straight to the terminal: a first build takes minutes and says so.
+        binDir = execFileSync("bash", [script], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+    } catch {
+        throw new Error("the engine suite has no Pulumi CLI: scripts/pulumi-cli.sh failed, its message is above");
+    }
     project.provide("pulumiBinDir", binDir);
 }
