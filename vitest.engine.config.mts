@@ -11,6 +11,8 @@ export default defineConfig({
         fileParallelism: false,
         testTimeout: 240_000,
         hookTimeout: 120_000,
+        // Offline from the first command on (the Automation API runs `pulumi version` with the process's environment).
+        env: { PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true" },
         reporters: ["default"],
         silent: "passed-only",
     },

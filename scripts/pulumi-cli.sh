@@ -34,7 +34,7 @@ process.stdout.write(String(version ?? "").replace(/^[\^~=v]+/, ""));
 [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "cannot read the @pulumi/pulumi version from package-lock.json or package.json (got \"$version\")"
 
 # "v3.248.0" or "3.248.0-dev..." -> "3.248.0"
-cli_version() { "$1" version 2>/dev/null | head -n 1 | sed -E 's/^v//; s/[-+].*$//'; }
+cli_version() { PULUMI_SKIP_UPDATE_CHECK=true "$1" version 2>/dev/null | head -n 1 | sed -E 's/^v//; s/[-+].*$//'; }
 # True when $1 >= $2 (dotted numbers).
 at_least() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]; }
 
