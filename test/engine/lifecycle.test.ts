@@ -53,15 +53,15 @@ function isCiphertext(value: unknown): value is SecretValue {
     return typeof value === "object" && value !== null && secret["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270" && typeof secret.ciphertext === "string" && secret.plaintext === undefined;
 }
 
-/** The base64 body of a PEM block, the part that would leak. */
-function pemBody(pem: string): string {
-    return pem.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "");
+/** The base64 lines of a PEM block: what a leak would show, whatever escaping wraps the line breaks. */
+function pemLines(pem: string): string[] {
+    return pem.split("\n").filter((line) => line.length > 0 && !line.startsWith("-----"));
 }
 
 describe("the certificate component under the Pulumi engine", () => {
-    it("uses the CLI at the version of @pulumi/pulumi", async () => {
+    it("runs a CLI at least as new as @pulumi/pulumi", async () => {
         const { version } = await import("@pulumi/pulumi/package.json");
-        expect(stack.workspace.pulumiVersion).toBe(version);
+        expect(stack.workspace.pulumiVersion.localeCompare(version, "en", { numeric: true })).toBeGreaterThanOrEqual(0);
     });
 
     it("1. previews a new stack: one component and one certificate to create, no call to Scaleway, Cloudflare or the CA", async () => {
@@ -104,7 +104,7 @@ describe("the certificate component under the Pulumi engine", () => {
         expect(isCiphertext(stackResource?.outputs?.privateKeyPem)).toBe(true);
 
         const state = [exported, ...(await engine.writtenFiles())].join("\n");
-        const keyMaterial = [pemBody(privateKeyPem), pemBody(world.accountKeyPem), "PRIVATE KEY"];
+        const keyMaterial = [...pemLines(privateKeyPem), ...pemLines(world.accountKeyPem), "PRIVATE KEY"];
         const credentials = [world.env.SCW_SECRET_KEY, world.env.CLOUDFLARE_API_TOKEN, world.env.SCW_ACCESS_KEY];
         for (const needle of [...keyMaterial, ...credentials]) {
             expect(state).not.toContain(needle);
