@@ -12,7 +12,7 @@ import { Lbv1 } from "@scaleway/sdk-lb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as certificateModule from "../../components/certificate";
 import { type CertificateWorld, type LoadBalancerSeed, startCertificateWorld } from "../certificate-provider-world";
-import { CERTIFICATE_TYPE, callCounts, certificateProgram, DOMAIN, since } from "./support/certificateStack";
+import { CERTIFICATE_TYPE, callCounts, certificateProgram, DOMAIN, NO_CALLS, since } from "./support/certificateStack";
 import { changes, type Engine, startEngine } from "./support/engine";
 
 const PROJECT = "engine-entrance";
@@ -68,7 +68,7 @@ describe("the certificate component under the Pulumi engine", () => {
         const before = callCounts(world);
         const preview = await stack.preview(collect);
         expect(changes(preview.changeSummary)).toEqual({ create: 3 }); // the stack, the component, the certificate
-        expect(since(world, before)).toEqual({ scaleway: 0, scalewayWrites: 0, cloudflare: 0, cloudflareWrites: 0, ca: 0 });
+        expect(since(world, before)).toEqual(NO_CALLS);
         expect(world.certificatesOn(lb)).toEqual([]);
     });
 
@@ -119,27 +119,35 @@ describe("the certificate component under the Pulumi engine", () => {
         const before = callCounts(world);
         const up = await stack.up(collect);
         expect(changes(up.summary.resourceChanges)).toEqual({ same: 3 });
-        expect(since(world, before)).toMatchObject({ scalewayWrites: 0, cloudflareWrites: 0, ca: 0 });
+        expect(since(world, before)).toEqual(NO_CALLS);
         expect(world.certificatesOn(lb)).toEqual([up.outputs.certificateId.value]);
     });
 
     it("4. refresh of a healthy stack changes nothing; after an out-of-band delete it sees the certificate gone and up brings it back", async () => {
+        let before = callCounts(world);
         const healthy = await stack.refresh(collect);
         expect(changes(healthy.summary.resourceChanges)).toEqual({ same: 3 });
+        expect(since(world, before)).toMatchObject({ scalewayWrites: 0, cloudflare: 0 });
+        expect(since(world, before).scaleway).toBeGreaterThan(0); // it did look
 
         const [gone] = world.certificatesOn(lb);
         const [zone, certificateId] = gone.split("/");
         await new Lbv1.ZonedAPI(createClient(world.scaleway.clientSettings)).deleteCertificate({ zone, certificateId });
         expect(world.certificatesOn(lb)).toEqual([]);
 
+        before = callCounts(world);
         const refreshed = await stack.refresh(collect);
         expect(changes(refreshed.summary.resourceChanges)).toEqual({ same: 2, delete: 1 });
+        expect(since(world, before)).toMatchObject({ scalewayWrites: 0, cloudflare: 0, ca: 0 });
         const exported = await stack.exportStack();
         const types = (exported.deployment.resources as Exported["deployment"]["resources"]).map((resource) => resource.type);
         expect(types).not.toContain(CERTIFICATE_TYPE);
 
+        before = callCounts(world);
         const up = await stack.up(collect);
         expect(changes(up.summary.resourceChanges)).toEqual({ create: 1, same: 2 });
+        expect(since(world, before)).toMatchObject({ scalewayWrites: 1, cloudflareWrites: 2 });
+        expect(since(world, before).ca).toBeGreaterThan(0);
         const back = up.outputs.certificateId.value as string;
         expect(back).not.toBe(gone);
         expect(world.certificatesOn(lb)).toEqual([back]);
@@ -161,7 +169,9 @@ describe("the certificate component under the Pulumi engine", () => {
             },
         });
         try {
+            const before = callCounts(world);
             const up = await consumer.up(collect);
+            expect(since(world, before)).toEqual(NO_CALLS);
             // The reference is read, not created: the summary counts the stack alone.
             expect(changes(up.summary.resourceChanges)).toEqual({ create: 1 });
             const { deployment } = JSON.parse(await engine.cli(["stack", "export", "--stack", STACK], consumer.workspace.workDir)) as Exported;
@@ -176,8 +186,10 @@ describe("the certificate component under the Pulumi engine", () => {
     });
 
     it("6. destroy leaves no certificate on the LB and no _acme-challenge record", async () => {
+        const before = callCounts(world);
         const destroyed = await stack.destroy(collect);
         expect(changes(destroyed.summary.resourceChanges)).toEqual({ delete: 3 });
+        expect(since(world, before)).toMatchObject({ scalewayWrites: 1, cloudflareWrites: 0, ca: 0 }); // the certificate's DELETE
         expect(world.certificatesOn(lb)).toEqual([]);
         expect(world.cloudflare.records().filter((record) => record.name.startsWith("_acme-challenge"))).toEqual([]);
     });

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CertificateWorld, type LoadBalancerSeed, startCertificateWorld } from "../certificate-provider-world";
-import { type CertificateModule, certificateProgram } from "./support/certificateStack";
+import { type CertificateModule, callCounts, certificateProgram, NO_CALLS, since } from "./support/certificateStack";
 import { changes, type Engine, linkNodeModules, REPOSITORY, startEngine } from "./support/engine";
 
 const PROJECT = "engine-checkouts";
@@ -58,16 +58,23 @@ describe("a stack run from two checkouts", () => {
 
         const second = await checkout("ci");
         const stack = await stackFrom(second, "platform@example.com");
+        let before = callCounts(world);
         const refreshed = await stack.refresh();
         expect(changes(refreshed.summary.resourceChanges)).toEqual({ same: 3 });
+        expect(since(world, before).scaleway).toBeGreaterThan(0); // the provider ran, from the second checkout
 
+        // A new contact address is an in-place update of the stored settings: no new certificate.
+        before = callCounts(world);
         const updated = await stack.up();
         expect(changes(updated.summary.resourceChanges)).toEqual({ update: 1, same: 2 });
+        expect(since(world, before)).toEqual(NO_CALLS);
         expect(updated.outputs.certificateId.value).toBe(certificateId);
         expect(world.certificatesOn(lb)).toEqual([certificateId]);
 
+        before = callCounts(world);
         const destroyed = await stack.destroy();
         expect(changes(destroyed.summary.resourceChanges)).toEqual({ delete: 3 });
+        expect(since(world, before).scalewayWrites).toBe(1);
         expect(world.certificatesOn(lb)).toEqual([]);
     });
 });

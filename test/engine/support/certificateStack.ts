@@ -43,6 +43,8 @@ export interface CallCounts {
     ca: number;
 }
 
+export const NO_CALLS: CallCounts = { scaleway: 0, scalewayWrites: 0, cloudflare: 0, cloudflareWrites: 0, ca: 0 };
+
 const PEBBLE_REQUEST = /^Pebble .*\b(GET|HEAD|POST) \/\S* -> calling handler/;
 
 function pebbleRequests(world: CertificateWorld): number {
