@@ -4,7 +4,7 @@
  * CCM moves the frontend to the successor, as it does when the Service annotation changes.
  */
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import * as certificateModule from "../../components/certificate";
 import { type CertificateWorld, type LoadBalancerSeed, startCertificateWorld } from "../certificate-provider-world";
 import { CERTIFICATE_TYPE, certificateProgram } from "./support/certificateStack";
@@ -38,16 +38,6 @@ function stopCcm(): void {
     ccm = undefined;
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition()) {
-        if (Date.now() > deadline) {
-            throw new Error(`timed out waiting for ${what}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-}
-
 beforeAll(async () => {
     world = await startCertificateWorld({ certificateValidityPeriodSeconds: LIFETIME_SECONDS });
     engine = await startEngine(world.env);
@@ -72,7 +62,7 @@ describe("renewal under the Pulumi engine", () => {
         expect((notAfter - notBefore) / 1000).toBeCloseTo(LIFETIME_SECONDS, -1);
         const renewalDueAt = Date.parse(first.outputs.renewalDueAt.value as string);
         expect(renewalDueAt).toBe(notBefore + Math.round(((notAfter - notBefore) * 2) / 3));
-        await until(() => world.frontendCertificates(lb).join() === predecessor, "the CCM to bind the first certificate");
+        await vi.waitFor(() => expect(world.frontendCertificates(lb)).toEqual([predecessor]), { timeout: 10_000 }); // the CCM binds it
 
         // Before the renewal date nothing happens.
         expect(Date.now()).toBeLessThan(renewalDueAt);
