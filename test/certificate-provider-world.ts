@@ -6,7 +6,7 @@
  */
 import { generateKeyPairSync } from "node:crypto";
 import { startCloudflareServer, type LocalCloudflareServer } from "../local/cloudflare-server";
-import { type PebbleInstance, type PebbleOptions, startPebble } from "../local/pebble";
+import { startPebble, type PebbleInstance, type PebbleOptions } from "../local/pebble";
 import { startScalewayServer, type LocalScalewayServer } from "../local/scaleway-server";
 
 export const ZONES = ["example.com", "example.org"];
