@@ -3,8 +3,8 @@
 #
 # - A `pulumi` on PATH at least as new as the @pulumi/pulumi the project pins is used as it is.
 # - Otherwise the CLI of exactly that version is built with Go from the Go module proxy, into a
-#   cache outside the checkout, with the Node.js dynamic-provider and policy-pack launchers beside it.
-#   A second run finds it there and takes a moment.
+#   cache outside the checkout, with the Node.js dynamic-provider and policy-pack launchers beside it, and
+#   the Node.js language host when the proxy serves it. A second run finds it there and takes a moment.
 # Nothing of Pulumi's source lands in the repository: the build uses a throwaway Go module in the cache.
 #
 # Usage: bash scripts/pulumi-cli.sh            # prints e.g. /root/.cache/scw-private-lb/pulumi-v3.248.0/bin
@@ -78,39 +78,53 @@ command -v go >/dev/null || fail "no Pulumi CLI >= v$version on PATH and no Go t
 say "building the Pulumi CLI v$version with $(go version | cut -d' ' -f3) from the Go module proxy into $target (this takes minutes the first time)"
 started=$(date +%s)
 mkdir -p "$target"
-module=$(mktemp -d "$target/module.XXXXXX")
-trap 'rm -rf "$module"' EXIT
-# pkg/v3's own go.mod replaces sdk/v3 with ../sdk, so `go install pkg/v3/...@version` refuses; a module that
-# requires both at the same version builds the main package (the replaces of a dependency are ignored).
-cat >"$module/go.mod" <<EOF
-module scw-private-lb/pulumi-cli
+staging=$(mktemp -d "$target/staging.XXXXXX")
+trap 'rm -rf "$staging"' EXIT
 
-go 1.22
+# Builds main package $2 of module $1 at version $3 into $4. pkg/v3's own go.mod replaces sdk/v3 with ../sdk,
+# so `go install <package>@<version>` refuses; a throwaway module that requires pkg/v3 and sdk/v3 at the same
+# version (and module $1) builds it instead: the replaces of a dependency are ignored.
+go_build_main() {
+    local module_path=$1 package=$2 module_version=$3 output=$4 work
+    work=$(mktemp -d "$staging/module.XXXXXX")
+    {
+        printf 'module scw-private-lb/pulumi-cli\n\ngo 1.22\n\nrequire (\n'
+        printf '\tgithub.com/pulumi/pulumi/pkg/v3 v%s\n\tgithub.com/pulumi/pulumi/sdk/v3 v%s\n' "$version" "$version"
+        [ "$module_path" = github.com/pulumi/pulumi/pkg/v3 ] || printf '\t%s %s\n' "$module_path" "$module_version"
+        printf ')\n'
+    } >"$work/go.mod"
+    printf '//go:build tools\n\npackage tools\n\nimport _ "%s"\n' "$package" >"$work/tools.go"
+    # (errexit does not hold inside a function called from `||`: every step is chained instead.)
+    cd "$work" &&
+        say "resolving the modules of $package (go mod tidy)" &&
+        go mod tidy >&2 &&
+        say "compiling $package" &&
+        # The flags of Pulumi's release builds (.goreleaser.yml), and the version stamp `pulumi version` prints.
+        CGO_ENABLED=0 go build -trimpath -tags osusergo,grpcnotrace \
+            -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$version" \
+            -o "$output" "$package" >&2
+    local status=$?
+    cd "$root" || return 1
+    return "$status"
+}
 
-require (
-	github.com/pulumi/pulumi/pkg/v3 v$version
-	github.com/pulumi/pulumi/sdk/v3 v$version
-)
-EOF
-cat >"$module/tools.go" <<'EOF'
-//go:build tools
+go_build_main github.com/pulumi/pulumi/pkg/v3 github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "v$version" "$staging/pulumi" ||
+    fail "the build of the Pulumi CLI v$version failed (see above)"
 
-package tools
-
-import _ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
-EOF
-(
-    cd "$module"
-    say "resolving the modules (go mod tidy)"
-    go mod tidy >&2
-    say "compiling github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
-    # The flags of Pulumi's release builds (.goreleaser.yml), and the version stamp `pulumi version` prints.
-    CGO_ENABLED=0 go build -trimpath -tags osusergo,grpcnotrace \
-        -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$version" \
-        -o "$module/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >&2
-) || fail "the build of the Pulumi CLI v$version failed (see above)"
+# The Node.js language host is its own module, without tags: only the commit of the CLI's tag can name it.
+language_host=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
+commit=$(cd "$staging" && go list -m -f '{{with .Origin}}{{.Hash}}{{end}}' "github.com/pulumi/pulumi/pkg/v3@v$version" 2>/dev/null | cut -c1-12)
+if [ -n "$commit" ] && pseudo=$(cd "$staging" && go list -m -f '{{.Version}}' "$language_host@$commit" 2>/dev/null); then
+    go_build_main "$language_host" "$language_host" "$pseudo" "$staging/pulumi-language-nodejs" ||
+        fail "the build of the Node.js language host $pseudo failed (see above)"
+else
+    say "the Go module proxy does not serve the Node.js language host ($language_host@${commit:-?}): this CLI runs" \
+        "Automation API inline programs only, and policy packs through scripts/pulumi-analyzer-policy-nodejs"
+fi
 mkdir -p "$bin"
-mv -f "$module/pulumi" "$bin/pulumi"
+for built_binary in "$staging"/pulumi*; do
+    mv -f "$built_binary" "$bin/"
+done
 install_launchers
 built=$(cli_version "$bin/pulumi")
 [ "$built" = "$version" ] || fail "$bin/pulumi reports v$built, expected v$version"
