@@ -7,6 +7,7 @@ import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import * as certificateModule from "../../components/certificate";
 import { type CertificateWorld, type LoadBalancerSeed, startCertificateWorld } from "../certificate-provider-world";
+import { type SimulatedCcm, startSimulatedCcm } from "./support/ccm";
 import { CERTIFICATE_TYPE, certificateProgram } from "./support/certificateStack";
 import { changes, type Engine, startEngine } from "./support/engine";
 
@@ -16,38 +17,18 @@ let world: CertificateWorld;
 let engine: Engine;
 let lb: LoadBalancerSeed;
 let stack: Stack;
-let ccm: NodeJS.Timeout | undefined;
-
-/**
- * The CCM, as far as the frontend goes: the Service annotation names the newest certificate of the stack,
- * and the CCM puts it on the 443 frontend shortly after. Here: the newest ready certificate on the LB.
- */
-function startCcm(): void {
-    ccm = setInterval(() => {
-        const ready = world.scaleway.state.certificates(lb.lbUuid).filter((certificate) => certificate.status === "ready");
-        const newest = ready.at(-1);
-        const bound = world.scaleway.state.frontends(lb.lbUuid).find((frontend) => frontend.id === lb.frontendId)?.certificateIds ?? [];
-        if (newest && (bound.length !== 1 || bound[0] !== newest.id)) {
-            world.scaleway.simulateCcmReconcile(lb.frontendId, [newest.id]);
-        }
-    }, 200);
-}
-
-function stopCcm(): void {
-    clearInterval(ccm);
-    ccm = undefined;
-}
+let ccm: SimulatedCcm | undefined;
 
 beforeAll(async () => {
     world = await startCertificateWorld({ certificateValidityPeriodSeconds: LIFETIME_SECONDS });
     engine = await startEngine(world.env);
     lb = world.seedLoadBalancer("915d146e-fef6-4873-92f9-58cbea07ac4e_tcp_443");
     stack = await engine.stack({ projectName: "engine-renewal", stackName: "renewal", program: certificateProgram(certificateModule, world, lb) });
-    startCcm();
+    ccm = startSimulatedCcm(world, lb);
 });
 
 afterAll(async () => {
-    stopCcm();
+    ccm?.stop();
     await stack?.destroy().catch(() => undefined);
     await Promise.all([world?.stop(), engine?.remove()]);
 });
@@ -99,7 +80,7 @@ describe("renewal under the Pulumi engine", () => {
         expect(world.txtRecords()).toEqual([]);
 
         // The Service goes first on destroy, and the CCM takes the certificate off the frontend.
-        stopCcm();
+        ccm?.stop();
         world.scaleway.simulateCcmReconcile(lb.frontendId, []);
         const destroyed = await stack.destroy();
         expect(changes(destroyed.summary.resourceChanges)).toEqual({ delete: 3 });
