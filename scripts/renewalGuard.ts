@@ -4,8 +4,10 @@
  * `pulumi preview --json` prints (pkg/display/json.go in pulumi/pulumi: `steps[]` with `op`, `urn`,
  * `detailedDiff`, ...; docs/pulumi.md) and allows only:
  *  - the certificate resources (`pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate`): created (re-issued
- *    after a refresh found it gone), updated in place, or replaced create-before-delete; a certificate in
- *    `frontend` binding mode rebinds its frontend itself, inside these steps;
+ *    after a refresh found it gone), rebound in place, or replaced create-before-delete because it fell due
+ *    or the LB reports it in error (`replaceReasons`); a certificate in `frontend` binding mode rebinds its
+ *    frontend itself, inside these steps. A certificate replaced or updated because an input changed (its
+ *    names, its LB, its key type, its binding...) is a configuration change and is refused;
  *  - a Kubernetes Service update whose only changed property is the certificate-ids annotation (the CCM
  *    then moves the frontend to the new certificate);
  *  - steps that change nothing (`same`, `read`, `refresh`).
@@ -21,6 +23,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { ANNOTATION_PREFIX } from "../components/annotations";
 import { DYNAMIC_MODULE, DYNAMIC_TYPE } from "../components/certificate";
+import { RENEWAL_REPLACE_REASONS } from "../components/certificate/decisions";
 
 export const CERTIFICATE_RESOURCE_TYPE = `pulumi-nodejs:dynamic/${DYNAMIC_MODULE}:${DYNAMIC_TYPE}`;
 export const SERVICE_RESOURCE_TYPE = "kubernetes:core/v1:Service";
@@ -37,6 +40,7 @@ const previewStep = z
         urn: z.string().startsWith("urn:pulumi:"),
         detailedDiff: z.record(z.string(), z.object({ kind: z.string() }).passthrough()).nullish(),
         diffReasons: z.array(z.string()).nullish(),
+        replaceReasons: z.array(z.string()).nullish(),
     })
     .passthrough();
 const previewDigest = z
@@ -99,10 +103,29 @@ function isCertificateAnnotation(path: string): boolean {
     return keys !== undefined && keys.length === 3 && keys[0] === "metadata" && keys[1] === "annotations" && keys[2] === CERTIFICATE_IDS_ANNOTATION;
 }
 
+const REVIEWED_PATH = "a configuration change: deploy it through the reviewed path";
+
+/** Why a certificate step may not run in a renewal, or undefined when it may. */
+function certificateRefusal(step: PreviewStep): string | undefined {
+    if (!CERTIFICATE_OPS.has(step.op)) {
+        return `a renewal never ${step.op === "delete" ? "deletes a certificate" : `runs "${step.op}" on a certificate`}`;
+    }
+    if (step.op === "replace" || step.op === "create-replacement") {
+        const reasons = step.replaceReasons ?? [];
+        const inputs = reasons.filter((reason) => !(RENEWAL_REPLACE_REASONS as readonly string[]).includes(reason));
+        if (reasons.length === 0) {
+            return "the preview gives no replace reason, so it cannot be shown to be a renewal";
+        }
+        return inputs.length === 0 ? undefined : `replaced because ${inputs.join(", ")} changed: ${REVIEWED_PATH}`;
+    }
+    const changed = step.op === "update" ? (step.diffReasons ?? []) : [];
+    return changed.length === 0 ? undefined : `updated because ${changed.join(", ")} changed: ${REVIEWED_PATH}`;
+}
+
 /** Why `step` may not run in a renewal, or undefined when it may. */
 function refusal(step: PreviewStep, type: string): string | undefined {
     if (type === CERTIFICATE_RESOURCE_TYPE) {
-        return CERTIFICATE_OPS.has(step.op) ? undefined : `a renewal never ${step.op === "delete" ? "deletes a certificate" : `runs "${step.op}" on a certificate`}`;
+        return certificateRefusal(step);
     }
     if (type === SERVICE_RESOURCE_TYPE && step.op === "update") {
         const paths = Object.keys(step.detailedDiff ?? {});

@@ -66,7 +66,7 @@ describe("checkRenewalPlan on recorded previews", () => {
         const verdict = checkRenewalPlan(
             renewalWith((steps) => [
                 ...steps.filter((step) => step.urn !== CERTIFICATE_URN),
-                { op: "create-replacement", urn: CERTIFICATE_URN },
+                { op: "create-replacement", urn: CERTIFICATE_URN, replaceReasons: ["renewalDueAt"] },
                 { op: "delete-replaced", urn: CERTIFICATE_URN },
                 { op: "create", urn: CERTIFICATE_URN.replace("test-certificate", "backoffice-certificate") },
             ]),
@@ -161,6 +161,39 @@ describe("checkRenewalPlan on previews recorded with the real CLI v3.248.0", () 
         const verdict = checkRenewalPlan(real("certificate-replaced"));
         expect(verdict.problems).toEqual([]);
         expect(verdict.targets).toEqual([CERTIFICATE_URN]);
+    });
+
+    it("lets a certificate the LB reports in error be replaced, as a repair", () => {
+        const digest = real("certificate-replaced") as Digest;
+        const steps = digest.steps.map((step) => (step.urn === CERTIFICATE_URN ? { ...step, replaceReasons: ["certificateId"] } : step));
+        expect(checkRenewalPlan({ ...digest, steps }).targets).toEqual([CERTIFICATE_URN]);
+    });
+
+    it("refuses a certificate replaced because an input changed, even when it is also due", () => {
+        const digest = real("certificate-replaced") as Digest;
+        const steps = digest.steps.map((step) => (step.urn === CERTIFICATE_URN ? { ...step, replaceReasons: ["domains", "renewalDueAt"] } : step));
+        const verdict = checkRenewalPlan({ ...digest, steps });
+        expect(verdict.ok).toBe(false);
+        expect(verdict.problems).toEqual([
+            'replace pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate "test-certificate-certificate": replaced because domains changed: a configuration change: deploy it through the reviewed path',
+        ]);
+        expect(verdict.targets).toEqual([]);
+    });
+
+    it("refuses a certificate replacement whose reason it cannot see, and an update of its inputs", () => {
+        const digest = real("certificate-replaced") as Digest;
+        const steps = digest.steps.flatMap((step) =>
+            step.urn === CERTIFICATE_URN
+                ? [
+                      { op: "create-replacement", urn: step.urn },
+                      { op: "update", urn: step.urn.replace("test-certificate", "backoffice-certificate"), diffReasons: ["binding"] },
+                  ]
+                : [step],
+        );
+        expect(checkRenewalPlan({ ...digest, steps }).problems).toEqual([
+            'create-replacement pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate "test-certificate-certificate": the preview gives no replace reason, so it cannot be shown to be a renewal',
+            'update pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate "backoffice-certificate-certificate": updated because binding changed: a configuration change: deploy it through the reviewed path',
+        ]);
     });
 
     it("refuses the same plan when it also updates another resource", () => {

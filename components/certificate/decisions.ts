@@ -21,6 +21,11 @@ export const UPDATE_PROPERTIES = [
 ] as const;
 
 export const DRIFT_CERTIFICATE_ERROR = "certificate-error";
+/**
+ * The replace reasons of a renewal or a repair, as `diff` names them: the certificate fell due, or the LB
+ * reports it in error. Any other reason is a changed input, i.e. a configuration change.
+ */
+export const RENEWAL_REPLACE_REASONS = ["renewalDueAt", "certificateId"] as const;
 export const DRIFT_FRONTEND_UNBOUND = "frontend-unbound";
 
 /** Order-insensitive for object keys, order-sensitive for arrays (the first name is the common name). */
@@ -80,11 +85,12 @@ export function diffCertificate(olds: CertificateOutputs, news: Record<string, u
     const replaces: string[] = REPLACE_PROPERTIES.filter((key) => !sameValue(olds[key], news[key]));
     const policy = isRenewalPolicy(news.renewal) ? news.renewal : olds.renewal;
     const renewalDue = isRenewalDue(dueUnder(olds, policy), now);
+    const [due, inError] = RENEWAL_REPLACE_REASONS;
     if (renewalDue) {
-        replaces.push("renewalDueAt");
+        replaces.push(due);
     }
     if (olds.drift?.startsWith(DRIFT_CERTIFICATE_ERROR)) {
-        replaces.push("certificateId");
+        replaces.push(inError);
     }
     if (replaces.length > 0) {
         return { changes: true, replaces, deleteBeforeReplace: false };
