@@ -1,6 +1,6 @@
 /**
  * Annotations that make the Scaleway CCM drive an externally managed, private LB
- * (scaleway-cloud-controller-manager docs/loadbalancer-annotations.md, field notes §2).
+ * (docs/scaleway-ccm.md).
  */
 
 export const ANNOTATION_PREFIX = "service.beta.kubernetes.io/";
@@ -190,7 +190,7 @@ export function buildCcmAnnotations(args: CcmAnnotationArgs, servicePorts: numbe
         [`${ANNOTATION_PREFIX}scw-loadbalancer-private`]: "true",
     };
     if (args.certificateId !== undefined) {
-        // Always port-scoped: a bare id would also be pushed to port 80 (field notes §2).
+        // Always port-scoped: a bare id would also be pushed to port 80 (docs/scaleway-ccm.md §2).
         annotations[`${ANNOTATION_PREFIX}scw-loadbalancer-certificate-ids`] = `${args.httpsPort}:${args.certificateId}`;
     }
     for (const [setting, value] of Object.entries(args.settings ?? {}) as [PassThroughSetting, string][]) {

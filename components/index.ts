@@ -1,5 +1,7 @@
+export * from "./aliases";
 export * from "./annotations";
 export * from "./config";
+export * from "./defaults";
 export * from "./naming";
 export * from "./privateDnsRecords";
 export * from "./privateEndpoint";

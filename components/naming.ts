@@ -3,25 +3,32 @@
  * message that says what to fix, so a bad stack fails at `pulumi preview`.
  */
 
+import { Lbv1 } from "@scaleway/sdk-lb";
+
+const LB_LOCALITY = Lbv1.ZonedAPI.LOCALITY;
+
 export const LOAD_BALANCER_NAME_PREFIX = "private-lb";
 const MAX_LOAD_BALANCER_NAME_LENGTH = 63;
 const LOWERCASE_SLUG = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-// The Scaleway CCM refuses an LB whose name starts with the cluster id (a UUID) — field notes §2.
+// The Scaleway CCM refuses an LB whose name starts with the cluster id (a UUID) (docs/scaleway-ccm.md §1).
 const UUID_PREFIX = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ZONE = /^[a-z]{2}-[a-z]{3}-[1-9]$/;
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
-/** Naming convention of the seeds: `private-lb-<env>-<domain without extension>`. */
-export function loadBalancerName(environment: string, domainWithoutExtension: string): string {
-    return validateLoadBalancerName(`${LOAD_BALANCER_NAME_PREFIX}-${environment}-${domainWithoutExtension}`);
+/**
+ * Naming convention of the manual procedure (docs/manual-procedure.md), one LB per app: `private-lb-<env>-<app>`, where the app is the domain
+ * without extension (`private-lb-prod-test` for `test.<prod domain>`).
+ */
+export function loadBalancerName(environment: string, app: string): string {
+    return validateLoadBalancerName(`${LOAD_BALANCER_NAME_PREFIX}-${environment}-${app}`);
 }
 
 export function validateLoadBalancerName(name: string): string {
     if (UUID_PREFIX.test(name)) {
         throw new Error(
             `load balancer name "${name}" starts with a UUID: the Scaleway CCM refuses LBs whose name starts with a cluster id; ` +
-                `use the private-lb-<env>-<domain> convention`,
+                `use the private-lb-<env>-<app> convention`,
         );
     }
     if (!LOWERCASE_SLUG.test(name)) {
@@ -31,7 +38,7 @@ export function validateLoadBalancerName(name: string): string {
     }
     if (name.length > MAX_LOAD_BALANCER_NAME_LENGTH) {
         throw new Error(
-            `load balancer name "${name}" is ${name.length} characters long: at most ${MAX_LOAD_BALANCER_NAME_LENGTH} are allowed; shorten the environment or domain`,
+            `load balancer name "${name}" is ${name.length} characters long: at most ${MAX_LOAD_BALANCER_NAME_LENGTH} are allowed; shorten the environment or the app name`,
         );
     }
     return name;
@@ -39,6 +46,13 @@ export function validateLoadBalancerName(name: string): string {
 
 export function isZone(value: string): boolean {
     return ZONE.test(value);
+}
+
+/** The zones the Scaleway LB API serves (the SDK's own list: `Lbv1.ZonedAPI.LOCALITY`, see docs/per-app-load-balancers.md). */
+export const LB_ZONES: readonly string[] = LB_LOCALITY.type === "zone" ? LB_LOCALITY.zones : [];
+
+export function isLbZone(value: string): boolean {
+    return LB_ZONES.includes(value);
 }
 
 /** `fr-par-1` -> `fr-par`: IPAM and private networks are regional. */

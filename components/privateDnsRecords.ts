@@ -1,6 +1,11 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
+import { childAliases } from "./aliases";
+import { DEFAULT_DNS_TTL, MIN_DNS_TTL } from "./defaults";
 import { appFqdn } from "./naming";
+
+export const PRIVATE_DNS_RECORDS_TYPE = "scw-private-lb:dns:PrivateDnsRecords";
+const RECORD_TYPE = "cloudflare:index/dnsRecord:DnsRecord";
 
 /** A Cloudflare zone given by id or looked up by name. */
 export type CloudflareZoneRef = { id: pulumi.Input<string> } | { name: string };
@@ -18,11 +23,9 @@ export interface PrivateDnsRecordsArgs {
     environments: Record<string, DnsEnvironment>;
     /** The LB's private IPv4 in each environment's network, keyed by environment. */
     privateIps: pulumi.Input<Record<string, string>>;
-    /** Seconds; Cloudflare's API minimum is 60. */
+    /** Seconds; Cloudflare's API minimum is 60. @default 300 */
     ttl?: number;
 }
-
-export const MIN_DNS_TTL = 60;
 
 /**
  * One A record per environment domain, pointing at the LB's private IP in that environment's
@@ -34,10 +37,10 @@ export class PrivateDnsRecords extends pulumi.ComponentResource {
     readonly fqdns: Record<string, string>;
 
     constructor(name: string, args: PrivateDnsRecordsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("scw-private-lb:dns:PrivateDnsRecords", name, {}, opts);
-        const ttl = args.ttl ?? 300;
+        super(PRIVATE_DNS_RECORDS_TYPE, name, {}, opts);
+        const ttl = args.ttl ?? DEFAULT_DNS_TTL;
         if (!Number.isInteger(ttl) || ttl < MIN_DNS_TTL) {
-            throw new Error(`PrivateDnsRecords ${name}: ttl ${ttl} is invalid: use a whole number of seconds, at least ${MIN_DNS_TTL}`);
+            throw new pulumi.ResourceError(`PrivateDnsRecords ${name}: ttl ${ttl} is invalid: use a whole number of seconds, at least ${MIN_DNS_TTL}`, this);
         }
         this.records = {};
         this.fqdns = {};
@@ -48,8 +51,9 @@ export class PrivateDnsRecords extends pulumi.ComponentResource {
                 "id" in env.zone
                     ? pulumi.output(env.zone.id)
                     : cloudflare.getZoneOutput({ filter: { name: env.zone.name } }, { parent: this }).apply((zone) => zone.zoneId ?? zone.id);
+            const recordName = `${name}-${environment}`;
             this.records[environment] = new cloudflare.DnsRecord(
-                `${name}-${environment}`,
+                recordName,
                 {
                     zoneId,
                     name: fqdn,
@@ -57,7 +61,7 @@ export class PrivateDnsRecords extends pulumi.ComponentResource {
                     content: pulumi.output(args.privateIps).apply((ips) => {
                         const ip = ips[environment];
                         if (ip === undefined) {
-                            throw new Error(`PrivateDnsRecords ${name}: no private IP of the LB in environment "${environment}"`);
+                            throw new pulumi.ResourceError(`PrivateDnsRecords ${name}: no private IP of the LB in environment "${environment}"`, this);
                         }
                         return ip;
                     }),
@@ -65,7 +69,8 @@ export class PrivateDnsRecords extends pulumi.ComponentResource {
                     ttl,
                     comment: `private admin entrance (${environment}), managed by Pulumi`,
                 },
-                { parent: this },
+                // The name keeps its form; the aliases follow a renamed or moved component.
+                { parent: this, aliases: childAliases(this, name, opts, RECORD_TYPE, recordName, (component) => `${component}-${environment}`) },
             );
         }
         this.registerOutputs({ fqdns: this.fqdns });

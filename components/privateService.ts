@@ -1,6 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { childAliases } from "./aliases";
 import { buildCcmAnnotations, PassThroughSettings, serviceSettingsProblems } from "./annotations";
+import { DEFAULT_HTTPS_PORT, DEFAULT_TARGET_PORT } from "./defaults";
+
+export const PRIVATE_SERVICE_TYPE = "scw-private-lb:kubernetes:PrivateService";
+const SERVICE_TYPE = "kubernetes:core/v1:Service";
 
 export interface ServicePort {
     name: string;
@@ -17,9 +22,9 @@ export interface PrivateServiceArgs {
     /** `<zone>/<uuid>` of the LB. */
     loadBalancerId: pulumi.Input<string>;
     zone: pulumi.Input<string>;
-    /** LB port terminating TLS; 443 unless several apps share the LB. */
+    /** LB port terminating TLS; apps sharing an LB need distinct ports. @default 443 */
     httpsPort?: number;
-    /** Pod port behind the LB's TLS offload; 80 by default. */
+    /** Pod port behind the LB's TLS offload. @default 80 */
     targetPort?: number | string;
     extraPorts?: ServicePort[];
     selector: Record<string, string>;
@@ -28,11 +33,11 @@ export interface PrivateServiceArgs {
     certificateId?: pulumi.Input<string | undefined>;
     /** Documented CCM settings (health check, proxy protocol, timeouts...). */
     ccm?: PassThroughSettings;
-    provider?: k8s.Provider;
 }
 
 /**
  * The `type: LoadBalancer` Service that hands an externally managed, private LB to the Scaleway CCM.
+ * The Kubernetes provider comes through the resource options (`provider` or `providers`), as for any resource.
  */
 export class PrivateService extends pulumi.ComponentResource {
     readonly service: k8s.core.v1.Service;
@@ -41,24 +46,28 @@ export class PrivateService extends pulumi.ComponentResource {
     readonly annotations: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: PrivateServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("scw-private-lb:kubernetes:PrivateService", name, {}, opts);
-        const httpsPort = args.httpsPort ?? 443;
-        const ports = [{ name: "https", port: httpsPort, targetPort: args.targetPort ?? 80 }, ...(args.extraPorts ?? [])];
+        super(PRIVATE_SERVICE_TYPE, name, {}, opts);
+        const httpsPort = args.httpsPort ?? DEFAULT_HTTPS_PORT;
+        const ports = [{ name: "https", port: httpsPort, targetPort: args.targetPort ?? DEFAULT_TARGET_PORT }, ...(args.extraPorts ?? [])];
         const servicePorts = ports.map((p) => p.port);
         // Checked now, not inside the apply below, so a bad setting fails even while the ids are unknown.
         const problems = [...servicePortProblems(ports), ...serviceSettingsProblems(httpsPort, args.ccm ?? {}, servicePorts)];
         if (problems.length > 0) {
-            throw new Error(`PrivateService ${name}: ${problems.join("; ")}`);
+            throw new pulumi.ResourceError(`PrivateService ${name}: ${problems.join("; ")}`, this);
         }
 
         this.annotations = pulumi
             .all([args.loadBalancerId, args.zone, args.certificateId])
-            .apply(([loadBalancerId, zone, certificateId]) =>
-                buildCcmAnnotations({ loadBalancerId, zone, httpsPort, certificateId, settings: args.ccm }, servicePorts),
-            );
+            .apply(([loadBalancerId, zone, certificateId]) => {
+                try {
+                    return buildCcmAnnotations({ loadBalancerId, zone, httpsPort, certificateId, settings: args.ccm }, servicePorts);
+                } catch (error) {
+                    throw new pulumi.ResourceError(`PrivateService ${name}: ${(error as Error).message}`, this);
+                }
+            });
 
         this.service = new k8s.core.v1.Service(
-            `${name}-service`,
+            name,
             {
                 metadata: {
                     name: args.serviceName,
@@ -73,8 +82,9 @@ export class PrivateService extends pulumi.ComponentResource {
                 },
             },
             // Pulumi waits until the CCM publishes the LB's private IP in the Service status: proof that the
-            // CCM accepted the annotations (without scw-loadbalancer-private it never can, field notes §2).
-            { parent: this, provider: args.provider },
+            // CCM accepted the annotations (without scw-loadbalancer-private it never can, docs/scaleway-ccm.md §1).
+            // Older versions named it `<component>-service`.
+            { parent: this, aliases: childAliases(this, name, opts, SERVICE_TYPE, name, (component) => `${component}-service`) },
         );
         this.serviceName = this.service.metadata.name;
         this.namespace = this.service.metadata.namespace;

@@ -1,6 +1,6 @@
 /**
  * How the local Scaleway LB API reads a custom certificate's `certificate_chain`: ONE PEM blob
- * with the private key, the leaf and the intermediates (field notes §3). Pure functions, so the
+ * with the private key, the leaf and the intermediates (docs/scaleway-lb.md §2). Pure functions, so the
  * rules can be tested without a server.
  */
 import { createHash, createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";

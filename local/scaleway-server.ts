@@ -2,7 +2,7 @@
  * A local, strict stand-in for the Scaleway Load Balancer API v1 (zoned) and the IPAM ListIPs
  * call, for the official `@scaleway/sdk-lb` client pointed at it with `apiURL: server.url`.
  *
- * Strict on purpose, so misuse fails here the way it would in production (field notes §3/§4):
+ * Strict on purpose, so misuse fails here the way it would in production (docs/scaleway-lb.md):
  * X-Auth-Token required; PUT frontend is a full replace with required fields; certificates are
  * parsed for real and start `pending`; a certificate bound to a frontend cannot be deleted;
  * 200 certificates and 8 private networks per LB; list endpoints paginate (default 20 per page).

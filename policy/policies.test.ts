@@ -141,26 +141,26 @@ describe("private-load-balancer", () => {
 });
 
 describe("load-balancer-name", () => {
-    it("passes private-lb-<env>-<domain>, hyphenated parts included", () => {
+    it("passes private-lb-<env>-<app>, hyphenated parts included", () => {
         expect(runPolicy("load-balancer-name", RESOURCE_TYPES.loadBalancer, programLoadBalancer())).toEqual([]);
         expect(loadBalancerNameProblems("private-lb-pre-prod-my-app")).toEqual([]);
     });
 
     it("refuses names off the convention, with the reason", () => {
         expect(runPolicy("load-balancer-name", RESOURCE_TYPES.loadBalancer, { ...programLoadBalancer(), name: "lb-prod-test" })).toEqual([
-            `name "lb-prod-test" does not start with "private-lb-": follow the convention private-lb-<env>-<domain without extension>, e.g. private-lb-prod-test`,
+            `name "lb-prod-test" does not start with "private-lb-": follow the convention private-lb-<env>-<app>, e.g. private-lb-prod-test for the app test.<prod domain>`,
         ]);
         expect(loadBalancerNameProblems("private-lb-prod")).toEqual([
-            `name "private-lb-prod" does not name both an environment and a domain: follow the convention private-lb-<env>-<domain without extension>, e.g. private-lb-prod-test`,
+            `name "private-lb-prod" does not name both an environment and an app: follow the convention private-lb-<env>-<app>, e.g. private-lb-prod-test for the app test.<prod domain>`,
         ]);
-        expect(loadBalancerNameProblems("private-lb-prod--test")[0]).toContain("does not name both an environment and a domain");
+        expect(loadBalancerNameProblems("private-lb-prod--test")[0]).toContain("does not name both an environment and an app");
         expect(loadBalancerNameProblems(`private-lb-prod-${"x".repeat(60)}`)[0]).toMatch(/is 76 characters long: at most 63/);
     });
 
     it("refuses an unnamed LB (the provider would pick a random name) and skips an unknown one", () => {
         const { name: _omitted, ...unnamed } = programLoadBalancer();
         expect(runPolicy("load-balancer-name", RESOURCE_TYPES.loadBalancer, unnamed)).toEqual([
-            "name is not set: the provider would pick a random name; name the LB private-lb-<env>-<domain without extension>",
+            "name is not set: the provider would pick a random name; name the LB private-lb-<env>-<app>",
         ]);
         expect(runPolicy("load-balancer-name", RESOURCE_TYPES.loadBalancer, { ...programLoadBalancer(), name: unknownValue })).toEqual([]);
     });

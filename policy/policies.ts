@@ -93,22 +93,22 @@ export function privateLoadBalancerViolations(type: string, props: Props, config
     return violations;
 }
 
-/** Why `name` does not follow `private-lb-<env>-<domain without extension>`; empty when it does. */
+/** Why `name` does not follow `private-lb-<env>-<app>` (the app's domain without extension); empty when it does. */
 export function loadBalancerNameProblems(name: string): string[] {
     const prefix = `${LOAD_BALANCER_NAME_PREFIX}-`;
-    const convention = `follow the convention ${prefix}<env>-<domain without extension>, e.g. ${prefix}prod-test`;
+    const convention = `follow the convention ${prefix}<env>-<app>, e.g. ${prefix}prod-test for the app test.<prod domain>`;
     if (!name.startsWith(prefix)) {
         return [`name "${name}" does not start with "${prefix}": ${convention}`];
     }
     const rest = name.slice(prefix.length);
     const separator = rest.indexOf("-");
     const environment = rest.slice(0, separator);
-    const domain = rest.slice(separator + 1);
-    if (separator < 0 || !isDnsLabel(environment) || !isDnsLabel(domain)) {
-        return [`name "${name}" does not name both an environment and a domain: ${convention}`];
+    const app = rest.slice(separator + 1);
+    if (separator < 0 || !isDnsLabel(environment) || !isDnsLabel(app)) {
+        return [`name "${name}" does not name both an environment and an app: ${convention}`];
     }
     try {
-        loadBalancerName(environment, domain);
+        loadBalancerName(environment, app);
         return [];
     } catch (error) {
         return [(error as Error).message];
@@ -124,7 +124,7 @@ export function loadBalancerNameViolations(type: string, props: Props): string[]
         return [];
     }
     if (typeof name !== "string" || name === "") {
-        return ["name is not set: the provider would pick a random name; name the LB private-lb-<env>-<domain without extension>"];
+        return ["name is not set: the provider would pick a random name; name the LB private-lb-<env>-<app>"];
     }
     return loadBalancerNameProblems(name);
 }
@@ -320,7 +320,7 @@ export const ENTRANCE_POLICIES: EntrancePolicy[] = [
     },
     {
         name: "load-balancer-name",
-        description: "Scaleway LBs are named private-lb-<env>-<domain without extension>.",
+        description: "Scaleway LBs are named private-lb-<env>-<app>, one per app (the app's domain without extension).",
         validate: loadBalancerNameViolations,
     },
     {

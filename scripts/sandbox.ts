@@ -11,16 +11,18 @@ import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import Cloudflare from "cloudflare";
-import { ConfigError, type AppConfig, type StackConfig } from "../components/config";
-import { createCertificateProvider } from "../components/certificate/provider";
+import { appPlans, ConfigError, type AppConfig, type StackConfig } from "../components/config";
+import { createCertificateProvider } from "../components/certificate/dynamicProvider";
 import type { CertificateOutputs } from "../components/certificate/types";
 import { startCloudflareServer, type LocalCloudflareServer } from "../local/cloudflare-server";
 import { PEBBLE_INSTALL_HINT, startPebble, type PebbleInstance } from "../local/pebble";
 import { MissingBinaryError, requireBinary, stopAll } from "../local/processes";
-import { startScalewayServer, type FrontendSnapshot, type LocalScalewayServer } from "../local/scaleway-server";
+import { startScalewayServer, type FrontendSnapshot, type LoadBalancerSnapshot, type LocalScalewayServer } from "../local/scaleway-server";
 import {
     certificateInputsFor,
     formatDuration,
+    keptSandboxLines,
+    localCaWarnings,
     parseSandboxArgs,
     renderSandboxSummary,
     renewalClock,
@@ -29,7 +31,7 @@ import {
     type EndpointSummary,
     type LocalAcme,
 } from "./sandboxPlan";
-import { loadStackConfig, UnknownStackError } from "./stackConfig";
+import { findStackFile, loadStackConfig, StackFileError, stackFileLabel, UnknownStackError } from "./stackConfig";
 import { shortTime } from "./table";
 
 export const EXIT_OK = 0;
@@ -87,6 +89,7 @@ class SandboxWorld {
 
 interface Endpoint {
     app: AppConfig;
+    lb: LoadBalancerSnapshot;
     frontend: FrontendSnapshot;
     raw: Record<string, unknown>;
     /** Inputs as `check` returned them: what the engine stores and hands to the next `check`. */
@@ -146,20 +149,27 @@ async function runLifecycle(config: StackConfig, world: SandboxWorld, progress: 
     Object.assign(process.env, scaleway.env, cloudflare.env, { ACME_CA_CERTIFICATES: pebble.caCertPath });
 
     const plan = seedPlanOf(config);
-    const { lb, frontends } = await progress.step(
-        `Seed the LB ${plan.loadBalancerName} with its private networks and a CCM-like TLS frontend per app`,
-        async () => {
-            const seeded = scaleway.seedLoadBalancer({
-                name: plan.loadBalancerName,
-                zone: plan.zone,
-                privateNetworks: plan.networks.map((network) => ({ id: network.privateNetworkId, name: network.name, ip: `${network.ip}/22` })),
-            });
-            return { lb: seeded, frontends: plan.frontends.map((frontend) => scaleway.seedFrontend({ lbId: seeded.id, name: frontend.name, inboundPort: frontend.port })) };
-        },
-        (seeded) =>
-            `${seeded.lb.zone}/${seeded.lb.id}; ${plan.networks.map((network) => `${network.environment} ${network.ip}`).join(", ")}; ` +
-            `frontends ${seeded.frontends.map((frontend) => `:${frontend.inboundPort}`).join(", ")}`,
-    );
+    // Each app's LB and CCM frontend, by app name.
+    const seededFor = new Map<string, { lb: LoadBalancerSnapshot; frontend: FrontendSnapshot }>();
+    for (const lbSeed of plan.loadBalancers) {
+        await progress.step(
+            `Seed the LB ${lbSeed.name} with its private networks and a CCM-like TLS frontend per app`,
+            async () => {
+                const seeded = scaleway.seedLoadBalancer({
+                    name: lbSeed.name,
+                    zone: lbSeed.zone,
+                    privateNetworks: lbSeed.networks.map((network) => ({ id: network.privateNetworkId, name: network.name, ip: `${network.ip}/22` })),
+                });
+                for (const frontend of lbSeed.frontends) {
+                    seededFor.set(frontend.app, { lb: seeded, frontend: scaleway.seedFrontend({ lbId: seeded.id, name: frontend.name, inboundPort: frontend.port }) });
+                }
+                return seeded;
+            },
+            (seeded) =>
+                `${seeded.zone}/${seeded.id}; ${lbSeed.networks.map((network) => `${network.environment} ${network.ip}`).join(", ")}; ` +
+                `frontends ${lbSeed.frontends.map((frontend) => `:${frontend.port}`).join(", ")}`,
+        );
+    }
     await progress.step(
         "Seed the Cloudflare zones and the A records",
         async () => {
@@ -175,9 +185,9 @@ async function runLifecycle(config: StackConfig, world: SandboxWorld, progress: 
         dnsResolver: pebble.dnsServer,
     };
     out(`  (the stack's ACME server ${config.acmeServer} is replaced by Pebble; everything else comes from Pulumi.<stack>.yaml)`);
+    localCaWarnings(config).forEach((warning) => out(warning));
     let clock = new Date();
     const provider = createCertificateProvider({ now: () => clock });
-    const lbId = `${lb.zone}/${lb.id}`;
 
     /** Runs `work` and adds the API calls it made to the endpoint's counters. */
     const counted = async <T>(endpoint: Pick<Endpoint, "calls">, work: () => Promise<T>): Promise<T> => {
@@ -196,9 +206,11 @@ async function runLifecycle(config: StackConfig, world: SandboxWorld, progress: 
 
     out("Pass 1: pulumi up creates the certificates");
     const endpoints: Endpoint[] = [];
-    for (const [index, app] of config.apps.entries()) {
+    for (const appPlan of appPlans(config)) {
+        const app = appPlan.app;
+        const { lb, frontend } = seededFor.get(app.name) as { lb: LoadBalancerSnapshot; frontend: FrontendSnapshot };
         const calls = { scaleway: 0, cloudflare: 0 };
-        const raw = certificateInputsFor(config, app, lbId, acme);
+        const raw = certificateInputsFor(config, appPlan, `${lb.zone}/${lb.id}`, acme);
         const inputs = await counted({ calls }, () => progress.step(`${app.name}: check`, () => checked(provider, {}, raw)));
         const created = await counted({ calls }, () =>
             progress.step(
@@ -207,7 +219,7 @@ async function runLifecycle(config: StackConfig, world: SandboxWorld, progress: 
                 (result) => `${result.id}, not after ${shortTime((result.outs as CertificateOutputs).notAfter)}`,
             ),
         );
-        const endpoint: Endpoint = { app, frontend: frontends[index], raw, inputs, outs: created.outs as CertificateOutputs, replaced: "-", calls };
+        const endpoint: Endpoint = { app, lb, frontend, raw, inputs, outs: created.outs as CertificateOutputs, replaced: "-", calls };
         await ccmBinds(endpoint);
         endpoints.push(endpoint);
     }
@@ -257,7 +269,7 @@ async function runLifecycle(config: StackConfig, world: SandboxWorld, progress: 
 
     const summaries = endpoints.map((endpoint): EndpointSummary => {
         const boundTo = scaleway.state
-            .frontends(lb.id)
+            .frontends(endpoint.lb.id)
             .filter((frontend) => frontend.certificateIds.includes(endpoint.outs.certificateUuid))
             .map((frontend) => `${frontend.name} (:${frontend.inboundPort})`);
         return {
@@ -274,19 +286,23 @@ async function runLifecycle(config: StackConfig, world: SandboxWorld, progress: 
     });
     out("");
     out(renderSandboxSummary(summaries));
-    const left = scaleway.state.certificates(lb.id).length;
+    const lbIds = [...new Set(endpoints.map((endpoint) => endpoint.lb.id))];
+    const left = lbIds.reduce((count, id) => count + scaleway.state.certificates(id).length, 0);
     const txt = cloudflare.records().filter((record) => record.type === "TXT").length;
-    out(`The LB holds ${left} certificate${left === 1 ? "" : "s"} for ${endpoints.length} endpoint${endpoints.length === 1 ? "" : "s"}; ${txt} ACME TXT record${txt === 1 ? "" : "s"} left on Cloudflare.`);
+    const holders = lbIds.length === 1 ? "The LB holds" : `The ${lbIds.length} LBs hold`;
+    out(`${holders} ${left} certificate${left === 1 ? "" : "s"} for ${endpoints.length} endpoint${endpoints.length === 1 ? "" : "s"}; ${txt} ACME TXT record${txt === 1 ? "" : "s"} left on Cloudflare.`);
 }
 
 function usageProblem(error: unknown): string | undefined {
-    if (error instanceof UnknownStackError || error instanceof ConfigError || error instanceof MissingBinaryError) {
+    if (error instanceof UnknownStackError || error instanceof StackFileError || error instanceof ConfigError || error instanceof MissingBinaryError) {
         return error.message;
     }
     return undefined;
 }
 
 export interface SandboxRunOptions {
+    /** Where Pulumi.yaml and the stack files are (default: this project). */
+    root?: string;
     out?: Output;
     /** Where usage errors and failures go (stderr by default, as for `status`). */
     err?: Output;
@@ -305,7 +321,7 @@ export async function runSandbox(argv: readonly string[], options: SandboxRunOpt
     }
     let config: StackConfig;
     try {
-        config = loadStackConfig(parsed.stack);
+        config = loadStackConfig(parsed.stack, options.root);
         requireBinary("pebble", PEBBLE_INSTALL_HINT);
         requireBinary("pebble-challtestsrv", PEBBLE_INSTALL_HINT);
     } catch (error) {
@@ -330,10 +346,17 @@ export async function runSandbox(argv: readonly string[], options: SandboxRunOpt
             settleInterruption(EXIT_INTERRUPTED);
         });
     });
-    out(`Sandbox for stack ${parsed.stack} (Pulumi.${parsed.stack}.yaml): environment ${config.environment}, ${config.apps.length} app(s), all on 127.0.0.1`);
+    // `--stack` takes a name or a stack file's path.
+    const stackFile = findStackFile(parsed.stack, options.root);
+    out(`Sandbox for stack ${stackFile.name} (${stackFileLabel(parsed.stack)}): environment ${config.environment}, ${config.apps.length} app(s), all on 127.0.0.1`);
     const run = (async () => {
         try {
             await runLifecycle(config, world, new Progress(out), out);
+            if (parsed.keep && !interrupted) {
+                out("");
+                keptSandboxLines(parsed.stack, { ...world.scaleway?.env, ...world.cloudflare?.env }).forEach((line) => out(line));
+                return await interruption;
+            }
             return EXIT_OK;
         } catch (error) {
             if (!interrupted) {

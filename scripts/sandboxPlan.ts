@@ -4,13 +4,15 @@
  * component would send), when to move the clock for the renewal, and the final table.
  */
 import { createHash } from "node:crypto";
-import { attachedEnvironments, certificateSettingsFor, type AppConfig, type StackConfig } from "../components/config";
-import { loadBalancerName } from "../components/naming";
-import { dnsNamesOf } from "./statusReport";
+import { appPlans, certificateSettingsFor, loadBalancerPlans, type AppPlan, type StackConfig } from "../components/config";
+import { defaultServiceName } from "../components/defaults";
+import { appFqdn } from "../components/naming";
 import { renderTable, shortTime } from "./table";
 
-export const SANDBOX_USAGE = `usage: npm start [-- --stack <stack>]
-  --stack <stack>  the stack file to run (Pulumi.<stack>.yaml; default staging)
+export const SANDBOX_USAGE = `usage: npm start [-- --stack <stack>] [--keep]
+  --stack <stack>  the stack to run: a name (Pulumi.<stack>.yaml; default staging) or a stack file's path
+  --keep           keep everything running at the end and print the environment that points
+                   \`npm run status\` at it; Ctrl-C then stops everything
 Runs the certificate lifecycle locally: Pebble (Let's Encrypt's test CA), a local Scaleway LB API and a
 local Cloudflare DNS API on 127.0.0.1, nothing else. Ctrl-C stops everything.`;
 
@@ -20,10 +22,11 @@ export const SANDBOX_CERTIFICATE_LIFETIME_SECONDS = 90 * 86_400;
 /** How far past the latest renewal date the sandbox moves the provider's clock. */
 const PAST_DUE_MS = 60_000;
 
-export type ParsedSandboxArgs = { ok: true; stack: string } | { ok: false; help: boolean; message: string };
+export type ParsedSandboxArgs = { ok: true; stack: string; keep: boolean } | { ok: false; help: boolean; message: string };
 
 export function parseSandboxArgs(argv: readonly string[]): ParsedSandboxArgs {
     let stack = DEFAULT_SANDBOX_STACK;
+    let keep = false;
     for (let index = 0; index < argv.length; index += 1) {
         const arg = argv[index];
         if (arg === "--help" || arg === "-h") {
@@ -38,11 +41,13 @@ export function parseSandboxArgs(argv: readonly string[]): ParsedSandboxArgs {
             index += 1;
         } else if (arg.startsWith("--stack=")) {
             stack = arg.slice("--stack=".length);
+        } else if (arg === "--keep") {
+            keep = true;
         } else {
             return { ok: false, help: false, message: `unknown argument ${arg}\n${SANDBOX_USAGE}` };
         }
     }
-    return { ok: true, stack };
+    return { ok: true, stack, keep };
 }
 
 /** A UUID derived from text, so a network declared by name gets the same local id on every run. */
@@ -79,41 +84,61 @@ export interface ARecordSeed {
     ip: string;
 }
 
-export interface SeedPlan {
-    loadBalancerName: string;
+export interface LoadBalancerSeed {
+    /** The app the LB is named after. */
+    owner: string;
+    name: string;
     zone: string;
     networks: NetworkSeed[];
+    /** One per app on the LB (its own and those sharing it). */
     frontends: FrontendSeed[];
+}
+
+export interface SeedPlan {
+    loadBalancers: LoadBalancerSeed[];
     zones: CloudflareZoneSeed[];
     aRecords: ARecordSeed[];
 }
 
-/** What `pulumi up` plus the CCM would have put in place before the first certificate. */
+/** What `pulumi up` plus the CCM would have put in place before the first certificate: one LB per app that owns one. */
 export function seedPlanOf(config: StackConfig): SeedPlan {
-    const environments = attachedEnvironments(config);
-    const networks = environments.map((environment, index) => {
+    const environmentIndex = (environment: string) => Object.keys(config.environments).indexOf(environment);
+    const networkOf = (environment: string, lbIndex: number): NetworkSeed => {
         const declared = config.environments[environment];
         const privateNetworkId = declared.privateNetworkId?.split("/").pop() ?? stableUuid(`private-network:${declared.privateNetworkName}`);
-        return { environment, privateNetworkId, name: declared.privateNetworkName, ip: `172.16.${index * 4}.10` };
-    });
+        return { environment, privateNetworkId, name: declared.privateNetworkName, ip: `172.16.${environmentIndex(environment) * 4}.${10 + lbIndex}` };
+    };
+    const plans = appPlans(config);
+    const loadBalancers = loadBalancerPlans(config).map((lb, lbIndex) => ({
+        owner: lb.owner,
+        name: lb.name,
+        zone: lb.zone,
+        networks: lb.environments.map((environment) => networkOf(environment, lbIndex)),
+        frontends: plans
+            .filter((plan) => plan.loadBalancer.owner === lb.owner)
+            .map(({ app }) => ({
+                app: app.name,
+                port: app.httpsPort,
+                name: `${stableUuid(`service:${app.namespace}/${app.serviceName ?? defaultServiceName(app.name)}`)}_tcp_${app.httpsPort}`,
+            })),
+    }));
     const zoneNameOf = (environment: string) => config.environments[environment].cloudflareZone ?? config.environments[environment].domain;
     const zones = new Map<string, CloudflareZoneSeed>();
-    for (const environment of environments) {
+    for (const environment of new Set(plans.flatMap((plan) => plan.environments))) {
         const name = zoneNameOf(environment);
         zones.set(name, { name, ...(config.environments[environment].cloudflareZoneId ? { id: config.environments[environment].cloudflareZoneId } : {}) });
     }
-    const ipOf = new Map(networks.map((network) => [network.environment, network.ip]));
+    const seedOf = new Map(loadBalancers.map((lb) => [lb.owner, lb]));
     return {
-        loadBalancerName: loadBalancerName(config.environment, config.domain),
-        zone: config.zone,
-        networks,
-        frontends: config.apps.map((app) => ({
-            app: app.name,
-            port: app.httpsPort,
-            name: `${stableUuid(`service:${app.namespace}/${app.serviceName ?? `${app.name}-lb-private`}`)}_tcp_${app.httpsPort}`,
-        })),
+        loadBalancers,
         zones: [...zones.values()],
-        aRecords: dnsNamesOf(config).map((name) => ({ zone: zoneNameOf(name.environment), fqdn: name.fqdn, ip: ipOf.get(name.environment) as string })),
+        aRecords: plans.flatMap((plan) =>
+            plan.environments.map((environment) => ({
+                zone: zoneNameOf(environment),
+                fqdn: appFqdn(plan.app.name, config.environments[environment].domain),
+                ip: seedOf.get(plan.loadBalancer.owner)?.networks.find((network) => network.environment === environment)?.ip as string,
+            })),
+        ),
     };
 }
 
@@ -129,9 +154,9 @@ export interface LocalAcme {
  * before `check` fills the defaults: every name of the app (its own environment first), annotation binding
  * on the app's TLS port, the stack's renewal and key settings, and the local ACME CA instead of the stack's.
  */
-export function certificateInputsFor(config: StackConfig, app: AppConfig, loadBalancerId: string, acme: LocalAcme): Record<string, unknown> {
+export function certificateInputsFor(config: StackConfig, plan: AppPlan, loadBalancerId: string, acme: LocalAcme): Record<string, unknown> {
     const inputs: Record<string, unknown> = {
-        ...certificateSettingsFor(config, app),
+        ...certificateSettingsFor(config, plan),
         loadBalancerId,
         acmeDirectoryUrl: acme.directoryUrl,
         accountKeyPem: acme.accountKeyPem,
@@ -179,4 +204,37 @@ export function renderSandboxSummary(endpoints: readonly EndpointSummary[]): str
             String(endpoint.cloudflareCalls),
         ]),
     );
+}
+
+/**
+ * What the local CA does differently from the stack's: Pebble 2.4 ignores ACME profiles (docs/pebble.md),
+ * so a stack asking for one still gets the sandbox's fixed lifetime. One line per profile, naming its apps.
+ */
+export function localCaWarnings(config: StackConfig): string[] {
+    const appsByProfile = new Map<string, string[]>();
+    for (const plan of appPlans(config)) {
+        const { profile } = certificateSettingsFor(config, plan);
+        if (profile !== undefined) {
+            appsByProfile.set(profile, [...(appsByProfile.get(profile) ?? []), plan.app.name]);
+        }
+    }
+    const days = SANDBOX_CERTIFICATE_LIFETIME_SECONDS / 86_400;
+    return [...appsByProfile].map(
+        ([profile, apps]) =>
+            `! Pebble ignores ACME profiles: the stack asks for the "${profile}" profile (${apps.join(", ")}), but the sandbox issues ${days}-day certificates; ` +
+            "Let's Encrypt would issue the profile's own lifetime, and renew on that schedule",
+    );
+}
+
+/** The variables `npm run status` reads, pointing at the sandbox's local APIs (no secret of a real account). */
+const STATUS_VARIABLES = ["SCW_ACCESS_KEY", "SCW_SECRET_KEY", "SCW_API_URL", "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_BASE_URL"] as const;
+
+/** What `--keep` prints: how to run `status` against the sandbox from another terminal. */
+export function keptSandboxLines(stack: string, env: Readonly<Record<string, string>>): string[] {
+    return [
+        "The sandbox keeps running (--keep). To try `npm run status` against it, in another terminal:",
+        `  export ${STATUS_VARIABLES.map((name) => `${name}=${env[name] ?? ""}`).join(" ")}`,
+        `  npm run status -- --stack ${stack}`,
+        "Press Ctrl-C here to stop everything.",
+    ];
 }

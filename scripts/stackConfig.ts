@@ -4,9 +4,9 @@
  * program's own schema. The operator commands use it so they judge a stack by the same rules as the program.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { parse } from "yaml";
-import { decodePulumiConfig, parseStackConfig, type StackConfig } from "../components/config";
+import { stackConfigFromPulumi, type StackConfig } from "../components/config";
 
 export const projectRoot = join(__dirname, "..");
 
@@ -19,19 +19,58 @@ export class UnknownStackError extends Error {
 
 /** Stack names that have a Pulumi.<stack>.yaml in `root`. */
 export function availableStacks(root = projectRoot): string[] {
-    return readdirSync(root)
+    return (existsSync(root) ? readdirSync(root) : [])
         .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
         .filter((stack): stack is string => stack !== undefined)
         .sort();
 }
 
+export interface StackFile {
+    /** The stack's name: `prod` for `Pulumi.prod.yaml`. */
+    name: string;
+    path: string;
+    /** The folder of the project file (Pulumi.yaml) the stack belongs to. */
+    projectDir: string;
+}
+
+/** The first folder from `dir` upwards that holds a Pulumi.yaml, as Pulumi finds a project. */
+function projectDirOf(dir: string): string {
+    for (let current = resolve(dir); ; current = dirname(current)) {
+        if (existsSync(join(current, "Pulumi.yaml"))) {
+            return current;
+        }
+        if (dirname(current) === current) {
+            throw new Error(`no Pulumi.yaml in ${dir} or above it`);
+        }
+    }
+}
+
+function isStackPath(stack: string): boolean {
+    return stack.endsWith(".yaml") || stack.includes("/");
+}
+
+/** The stack file as the user named it: `Pulumi.<name>.yaml` for a name, the path as given otherwise. */
+export function stackFileLabel(stack: string): string {
+    return isStackPath(stack) ? stack : `Pulumi.${stack}.yaml`;
+}
+
+/**
+ * Finds a stack: a name (`prod` reads `<root>/Pulumi.prod.yaml`), or the path of a stack file anywhere
+ * (`test/fixtures/Pulumi.three-apps.yaml`), whose project is the nearest Pulumi.yaml above it.
+ */
+export function findStackFile(stack: string, root = projectRoot): StackFile {
+    const isPath = isStackPath(stack);
+    const path = isPath ? resolve(stack) : join(root, `Pulumi.${stack}.yaml`);
+    if (!existsSync(path)) {
+        throw new UnknownStackError(stack, availableStacks(isPath ? dirname(path) : root));
+    }
+    return { name: basename(path).replace(/^Pulumi\./, "").replace(/\.yaml$/, ""), path, projectDir: projectDirOf(dirname(path)) };
+}
+
 /** The config map Pulumi gives the program for `stack`: full keys (`project:key`), string values. */
 export function pulumiConfigOf(stack: string, root = projectRoot): Record<string, string> {
-    const stackPath = join(root, `Pulumi.${stack}.yaml`);
-    if (!existsSync(stackPath)) {
-        throw new UnknownStackError(stack, availableStacks(root));
-    }
-    const project = readYaml(join(root, "Pulumi.yaml")) as { name: string; config?: Record<string, { default?: unknown }> };
+    const { path: stackPath, projectDir } = findStackFile(stack, root);
+    const project = readYaml(join(projectDir, "Pulumi.yaml")) as { name: string; config?: Record<string, { default?: unknown }> };
     const stackFile = readYaml(stackPath) as { config?: Record<string, unknown> } | null;
     const values: Record<string, unknown> = {};
     for (const [key, declaration] of Object.entries(project.config ?? {})) {
@@ -58,7 +97,7 @@ function readYaml(path: string): unknown {
     }
 }
 
-/** The validated configuration of `stack`; throws `ConfigError` (naming the keys) when it is invalid. */
+/** The validated configuration of `stack` (a name or a stack file's path); throws `ConfigError` (naming the keys) when it is invalid. */
 export function loadStackConfig(stack: string, root = projectRoot): StackConfig {
-    return parseStackConfig(decodePulumiConfig(pulumiConfigOf(stack, root)));
+    return stackConfigFromPulumi(pulumiConfigOf(stack, root));
 }

@@ -1,30 +1,50 @@
 /**
- * `npm run status -- --stack <stack> [--json] [--skip-dns]`: what an operator runs on Monday morning.
+ * `npm run status -- --stack <stack> [--json] [--skip-dns] [--expires-within <2d>]`: what an operator runs
+ * on Monday morning, and what the scheduled status workflow runs every day.
  * Asks the Scaleway API (SCW_* credentials; SCW_API_URL for another endpoint such as the sandbox) about the
- * stack's private LB and Cloudflare about its admin names, prints the certificates and the problems found.
+ * stack's private LB and Cloudflare about its admin names, prints the certificates and the problems found,
+ * and posts them to STATUS_WEBHOOK_URL when it is set.
  * Exit code: 0 healthy, 1 problems found, 2 the check could not run (usage, configuration, credentials, API).
  */
 import { Errors } from "@scaleway/sdk-client";
 import { ConfigError, type StackConfig } from "../components/config";
-import { resolveCloudflareCredentials, resolveScalewayCredentials, type Environment } from "../components/certificate/credentials";
-import { loadBalancerName } from "../components/naming";
-import { loadStackConfig, projectRoot, StackFileError, UnknownStackError } from "./stackConfig";
-import { buildStatusReport, dnsNamesOf, EXIT_USAGE, exitCodeOf, renderStatus, tlsPortsOf, type StatusReport } from "./statusReport";
+import {
+    CLOUDFLARE_API_TOKEN,
+    resolveCloudflareCredentials,
+    resolveScalewayCredentials,
+    SCALEWAY_ACCESS_KEY,
+    SCALEWAY_SECRET_KEY,
+    type Environment,
+} from "../components/certificate/credentials";
+import { findStackFile, loadStackConfig, projectRoot, StackFileError, UnknownStackError } from "./stackConfig";
+import { buildStatusReport, EXIT_USAGE, expectedLoadBalancersOf, exitCodeOf, renderStatus, webhookErrorMessageOf, webhookMessageOf, type StatusReport, type WebhookMessage } from "./statusReport";
 import { observeDns, observeScaleway, STATUS_RETRY } from "./statusSources";
+import { postWebhook, webhookUrlOf } from "./statusWebhook";
 import type { RetryPolicy } from "../components/certificate/scaleway";
 
-export const STATUS_USAGE = `usage: npm run status -- --stack <stack> [--json] [--skip-dns]
-  --stack <stack>  the stack whose LB to check (reads Pulumi.<stack>.yaml)
-  --json           print one JSON document instead of tables
-  --skip-dns       do not check the Cloudflare A records (no CLOUDFLARE_API_TOKEN needed)
+export const STATUS_USAGE = `usage: npm run status -- --stack <stack> [--json] [--skip-dns] [--expires-within <time>]
+  --stack <stack>          the stack whose LBs to check: a name (Pulumi.<stack>.yaml) or a stack file's path
+  --json                   print one JSON document instead of tables
+  --skip-dns               do not check the Cloudflare A records (no CLOUDFLARE_API_TOKEN needed)
+  --expires-within <time>  also a problem: a certificate in use that expires within this time (e.g. 2d, 36h)
 environment: SCW_ACCESS_KEY, SCW_SECRET_KEY (required), SCW_API_URL (optional endpoint),
-             CLOUDFLARE_API_TOKEN (unless --skip-dns), CLOUDFLARE_BASE_URL (optional endpoint)
+             CLOUDFLARE_API_TOKEN (unless --skip-dns), CLOUDFLARE_BASE_URL (optional endpoint),
+             STATUS_WEBHOOK_URL (optional: posts the problems to a Slack, Mattermost or Teams incoming webhook)
+             (status reads only these variables, never the stack's config or secrets)
 exit code:   0 healthy, 1 problems found, 2 the check could not run`;
 
 export interface StatusArgs {
     stack: string;
     json: boolean;
     skipDns: boolean;
+    /** `--expires-within`, in milliseconds. */
+    expiresWithinMs?: number;
+}
+
+/** `2d`, `36h`, `1.5d` -> milliseconds; undefined when the text is not such a time. */
+export function parseTimeSpan(text: string): number | undefined {
+    const match = /^(\d+(?:\.\d+)?)(d|h)$/.exec(text);
+    return match ? Number(match[1]) * (match[2] === "d" ? 86_400_000 : 3_600_000) : undefined;
 }
 
 export type ParsedStatusArgs = { ok: true; args: StatusArgs } | { ok: false; help: boolean; message: string };
@@ -33,6 +53,7 @@ export function parseStatusArgs(argv: readonly string[]): ParsedStatusArgs {
     let stack: string | undefined;
     let json = false;
     let skipDns = false;
+    let expiresWithinMs: number | undefined;
     for (let index = 0; index < argv.length; index += 1) {
         const arg = argv[index];
         if (arg === "--help" || arg === "-h") {
@@ -49,6 +70,13 @@ export function parseStatusArgs(argv: readonly string[]): ParsedStatusArgs {
             }
         } else if (arg.startsWith("--stack=")) {
             stack = arg.slice("--stack=".length);
+        } else if (arg === "--expires-within") {
+            const value = argv[index + 1] ?? "";
+            index += 1;
+            expiresWithinMs = parseTimeSpan(value);
+            if (expiresWithinMs === undefined) {
+                return { ok: false, help: false, message: `--expires-within needs a time such as 2d or 36h, got "${value}"\n${STATUS_USAGE}` };
+            }
         } else {
             return { ok: false, help: false, message: `unknown argument ${arg}\n${STATUS_USAGE}` };
         }
@@ -56,7 +84,7 @@ export function parseStatusArgs(argv: readonly string[]): ParsedStatusArgs {
     if (!stack) {
         return { ok: false, help: false, message: `--stack is required\n${STATUS_USAGE}` };
     }
-    return { ok: true, args: { stack, json, skipDns } };
+    return { ok: true, args: { stack, json, skipDns, ...(expiresWithinMs !== undefined ? { expiresWithinMs } : {}) } };
 }
 
 export interface StatusRunOptions {
@@ -100,37 +128,47 @@ function loadConfig(stack: string, root: string): StackConfig {
     }
 }
 
-function credentialsOf<T>(resolve: () => T, alternative?: string): T {
+/**
+ * Credentials from the environment only (status never reads the stack's config or secrets): says which
+ * variables are missing, then lets `resolve` check their form.
+ */
+function credentialsOf<T>(env: Environment, what: string, variables: readonly { env: string }[], resolve: () => T, alternative?: string): T {
+    const missing = variables.map((variable) => variable.env).filter((name) => !env[name]?.trim());
+    if (missing.length > 0) {
+        const names = missing.join(" and ");
+        throw new UsageError(`${what} missing: set the environment variable${missing.length > 1 ? "s" : ""} ${names}${alternative ? `, ${alternative}` : ""}`);
+    }
     try {
         return resolve();
     } catch (error) {
-        throw new UsageError(alternative ? `${(error as Error).message}; ${alternative}` : (error as Error).message);
+        throw new UsageError((error as Error).message);
     }
 }
 
 export async function checkStatus(args: StatusArgs, options: StatusRunOptions): Promise<StatusReport> {
     const config = loadConfig(args.stack, options.root ?? projectRoot);
-    const scaleway = credentialsOf(() => resolveScalewayCredentials(options.env));
+    const scaleway = credentialsOf(options.env, "Scaleway credentials", [SCALEWAY_ACCESS_KEY, SCALEWAY_SECRET_KEY], () => resolveScalewayCredentials(options.env));
     const cloudflare = args.skipDns
         ? undefined
-        : credentialsOf(() => resolveCloudflareCredentials(options.env), "or pass --skip-dns to check the LB without the Cloudflare A records");
-    const names = dnsNamesOf(config);
+        : credentialsOf(options.env, "Cloudflare API token", [CLOUDFLARE_API_TOKEN], () => resolveCloudflareCredentials(options.env), "or pass --skip-dns to check the LB without the Cloudflare A records");
+    const expected = expectedLoadBalancersOf(config);
+    const names = expected.flatMap((lb) => lb.dnsNames);
     const [observed, lookups] = await Promise.all([
-        fromApi("Scaleway API", scaleway.apiUrl ?? "https://api.scaleway.com (set SCW_API_URL for another)", observeScaleway(config, scaleway, options.retry ?? STATUS_RETRY)),
+        fromApi("Scaleway API", scaleway.apiUrl ?? "https://api.scaleway.com (set SCW_API_URL for another)", observeScaleway(config, expected, scaleway, options.retry ?? STATUS_RETRY)),
         cloudflare
             ? fromApi("Cloudflare API", cloudflare.baseUrl ?? "https://api.cloudflare.com/client/v4 (set CLOUDFLARE_BASE_URL for another)", observeDns(config, names, cloudflare))
             : Promise.resolve(undefined),
     ]);
     return buildStatusReport({
-        stack: args.stack,
+        // `--stack` takes a name or a stack file's path; the report names the stack.
+        stack: findStackFile(args.stack, options.root ?? projectRoot).name,
         environment: config.environment,
-        loadBalancerName: loadBalancerName(config.environment, config.domain),
-        zone: config.zone,
         renewalMinDaysRemaining: config.renewalMinDaysRemaining,
-        tlsPorts: tlsPortsOf(config),
+        expected,
+        expiresWithinMs: args.expiresWithinMs,
         networks: observed.networks,
         loadBalancers: observed.loadBalancers,
-        dns: lookups ? { names, lookups } : undefined,
+        dns: lookups ? { lookups } : undefined,
         now: options.now ?? new Date(),
     });
 }
@@ -144,9 +182,25 @@ export async function runStatus(argv: readonly string[], options: StatusRunOptio
         (parsed.help ? out : err)(`${parsed.message}\n`);
         return parsed.help ? 0 : EXIT_USAGE;
     }
+    let webhook: URL | undefined;
+    try {
+        webhook = webhookUrlOf(options.env);
+    } catch (error) {
+        err(`status: ${(error as Error).message}\n`);
+        return EXIT_USAGE;
+    }
+    /** Posts the notice when a webhook is set; a failed post is reported, it never hides the problems. */
+    const notify = async (message: WebhookMessage) => {
+        if (webhook) {
+            await postWebhook(webhook, message).catch((error: unknown) => err(`status: ${(error as Error).message}\n`));
+        }
+    };
     try {
         const report = await checkStatus(parsed.args, options);
         out(parsed.args.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
+        if (!report.healthy) {
+            await notify(webhookMessageOf(report));
+        }
         return exitCodeOf(report);
     } catch (error) {
         const message = error instanceof UsageError ? error.message : `the check could not run: ${describeFailure(error)}`;
@@ -154,6 +208,7 @@ export async function runStatus(argv: readonly string[], options: StatusRunOptio
         if (parsed.args.json) {
             out(`${JSON.stringify({ error: message })}\n`);
         }
+        await notify(webhookErrorMessageOf(parsed.args.stack, message));
         return EXIT_USAGE;
     }
 }

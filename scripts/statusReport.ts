@@ -3,15 +3,17 @@
  * operator must act on, the exit code, and the table they read. Pure functions: the API calls live in
  * `scripts/statusSources.ts`.
  */
-import { attachedEnvironments, type StackConfig } from "../components/config";
+import { appPlans, loadBalancerPlans, type StackConfig } from "../components/config";
 import { renewalDueAt } from "../components/certificate/renewal";
-import { DEFAULT_RENEWAL } from "../components/certificate/validation";
+import { DEFAULT_HTTPS_PORT } from "../components/defaults";
 import { appFqdn } from "../components/naming";
+import { renewalPolicyOf } from "./renewalCadence";
 import { renderTable, shortTime } from "./table";
 
 const MS_PER_DAY = 86_400_000;
-/** The port the CCM annotation examples and the seeds use; always treated as a TLS port. */
-const DEFAULT_TLS_PORT = 443;
+const MS_PER_HOUR = 3_600_000;
+/** The port the CCM annotation examples and the manual procedure use; always treated as a TLS port. */
+const DEFAULT_TLS_PORT = DEFAULT_HTTPS_PORT;
 
 export const EXIT_HEALTHY = 0;
 export const EXIT_PROBLEMS = 1;
@@ -61,19 +63,31 @@ export interface ARecord {
 
 export type DnsLookup = { records: ARecord[] } | { error: string };
 
+/** One LB the stack declares: the LB of an app, with the apps on it (itself and those sharing it). */
+export interface ExpectedLoadBalancer {
+    name: string;
+    zone: string;
+    /** Environments whose private networks it is attached to. */
+    environments: string[];
+    tlsPorts: TlsPort[];
+    /** The admin names of the apps on it, each in each environment it answers in. */
+    dnsNames: DnsName[];
+}
+
 export interface StatusObservation {
     stack: string;
     environment: string;
-    loadBalancerName: string;
-    zone: string;
     /** Days added to the 1/3-of-lifetime rule (stack config `renewalMinDaysRemaining`). */
     renewalMinDaysRemaining?: number;
-    tlsPorts: TlsPort[];
+    expected: ExpectedLoadBalancer[];
+    /** A certificate in use that expires within this many milliseconds is a problem (`--expires-within`). */
+    expiresWithinMs?: number;
+    /** The private network of each environment an LB is attached to. */
     networks: EnvironmentNetwork[];
-    /** LBs of the zone whose name is exactly `loadBalancerName`. */
+    /** LBs whose name and zone are exactly those of an expected LB. */
     loadBalancers: ObservedLoadBalancer[];
     /** Cloudflare A records by name; absent when the DNS check was skipped. */
-    dns?: { names: DnsName[]; lookups: Record<string, DnsLookup> };
+    dns?: { lookups: Record<string, DnsLookup> };
     now: Date;
 }
 
@@ -98,6 +112,7 @@ export const PROBLEM_KINDS = [
     "certificate-expired",
     "certificate-error",
     "certificate-unused",
+    "certificate-expiring",
     "renewal-overdue",
     "frontend-several-certificates",
     "tls-frontend-missing",
@@ -159,8 +174,8 @@ export interface LoadBalancerReport {
 export interface StatusReport {
     stack: string;
     environment: string;
-    loadBalancerName: string;
-    zone: string;
+    /** The LBs the stack declares (one per app, unless an app shares another's). */
+    expected: { name: string; zone: string }[];
     checkedAt: string;
     dnsChecked: boolean;
     healthy: boolean;
@@ -172,16 +187,26 @@ export interface StatusReport {
 // ---------------------------------------------------------------------------------------------------
 // From the stack config
 
-/** The LB ports that must terminate TLS: each app's httpsPort. */
-export function tlsPortsOf(config: StackConfig): TlsPort[] {
-    return config.apps.map((app) => ({ app: app.name, port: app.httpsPort }));
+/** The LBs of the stack, each with the TLS ports and admin names of the apps on it. */
+export function expectedLoadBalancersOf(config: StackConfig): ExpectedLoadBalancer[] {
+    const plans = appPlans(config);
+    return loadBalancerPlans(config).map((lb) => {
+        const onIt = plans.filter((plan) => plan.loadBalancer.owner === lb.owner);
+        return {
+            name: lb.name,
+            zone: lb.zone,
+            environments: lb.environments,
+            tlsPorts: onIt.map((plan) => ({ app: plan.app.name, port: plan.app.httpsPort })),
+            dnsNames: onIt.flatMap((plan) =>
+                plan.environments.map((environment) => ({ app: plan.app.name, environment, fqdn: appFqdn(plan.app.name, config.environments[environment].domain) })),
+            ),
+        };
+    });
 }
 
-/** Every admin name of the stack: each app in each attached environment. */
+/** Every admin name of the stack: each app in each environment it answers in. */
 export function dnsNamesOf(config: StackConfig): DnsName[] {
-    return attachedEnvironments(config).flatMap((environment) =>
-        config.apps.map((app) => ({ app: app.name, environment, fqdn: appFqdn(app.name, config.environments[environment].domain) })),
-    );
+    return expectedLoadBalancersOf(config).flatMap((lb) => lb.dnsNames);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -209,10 +234,7 @@ function certificateLine(lb: ObservedLoadBalancer, certificate: ObservedCertific
     const notAfter = parsedDate(certificate.notValidAfter);
     const dueAt =
         notBefore && notAfter
-            ? renewalDueAt(notBefore, notAfter, {
-                  ...DEFAULT_RENEWAL,
-                  ...(observation.renewalMinDaysRemaining !== undefined ? { minDaysRemaining: observation.renewalMinDaysRemaining } : {}),
-              })
+            ? renewalDueAt(notBefore, notAfter, renewalPolicyOf(observation.renewalMinDaysRemaining))
             : undefined;
     return {
         id: `${lb.zone}/${certificate.id}`,
@@ -226,7 +248,13 @@ function certificateLine(lb: ObservedLoadBalancer, certificate: ObservedCertific
     };
 }
 
-function certificateProblems(line: CertificateLine, certificate: ObservedCertificate, now: Date): Problem[] {
+/** `36 h` under two days, `5 days` from then on. */
+export function formatSpan(ms: number): string {
+    return ms < 2 * MS_PER_DAY ? `${Math.round(ms / MS_PER_HOUR)} h` : `${+(ms / MS_PER_DAY).toFixed(1)} days`;
+}
+
+function certificateProblems(line: CertificateLine, certificate: ObservedCertificate, observation: StatusObservation): Problem[] {
+    const { now, expiresWithinMs } = observation;
     const notAfter = parsedDate(line.notAfter);
     if (certificate.status === "error") {
         return [{ kind: "certificate-error", subject: line.id, message: `certificate ${line.name} is in status error (${certificate.statusDetails ?? "no details"}) and still on the LB` }];
@@ -236,6 +264,17 @@ function certificateProblems(line: CertificateLine, certificate: ObservedCertifi
     }
     if (line.usedBy.length === 0) {
         return [{ kind: "certificate-unused", subject: line.id, message: `certificate ${line.name} is used by no frontend (a left-over: delete it once nothing needs it)` }];
+    }
+    if (notAfter && expiresWithinMs !== undefined && notAfter.getTime() - now.getTime() <= expiresWithinMs) {
+        return [
+            {
+                kind: "certificate-expiring",
+                subject: line.id,
+                message:
+                    `certificate ${line.name} on ${line.usedBy.join(", ")} expires on ${shortTime(line.notAfter)}, in ${formatSpan(notAfter.getTime() - now.getTime())} ` +
+                    `(threshold ${formatSpan(expiresWithinMs)}): run pulumi up, and check that the renewal runs`,
+            },
+        ];
     }
     const dueAt = parsedDate(line.renewalDueAt);
     if (dueAt && dueAt.getTime() <= now.getTime()) {
@@ -342,12 +381,13 @@ function dnsProblems(line: DnsLine, lookup: DnsLookup | undefined): Problem[] {
     return problems;
 }
 
-function loadBalancerReport(lb: ObservedLoadBalancer, observation: StatusObservation): LoadBalancerReport {
+function loadBalancerReport(lb: ObservedLoadBalancer, expected: ExpectedLoadBalancer, observation: StatusObservation): LoadBalancerReport {
     const certificates = lb.certificates.map((certificate) => certificateLine(lb, certificate, observation));
-    const privateIps = privateIpsByEnvironment(lb, observation.networks);
-    const tlsPortNumbers = new Set([DEFAULT_TLS_PORT, ...observation.tlsPorts.map((tls) => tls.port)]);
+    const networks = observation.networks.filter((network) => expected.environments.includes(network.environment));
+    const privateIps = privateIpsByEnvironment(lb, networks);
+    const tlsPortNumbers = new Set([DEFAULT_TLS_PORT, ...expected.tlsPorts.map((tls) => tls.port)]);
     const dns = observation.dns;
-    const dnsLines = dns ? dns.names.map((name) => dnsLine(name, privateIps[name.environment], dns.lookups[name.fqdn])) : [];
+    const dnsLines = dns ? expected.dnsNames.map((name) => dnsLine(name, privateIps[name.environment], dns.lookups[name.fqdn])) : [];
     return {
         id: `${lb.zone}/${lb.id}`,
         name: lb.name,
@@ -363,9 +403,9 @@ function loadBalancerReport(lb: ObservedLoadBalancer, observation: StatusObserva
         })),
         dns: dnsLines,
         problems: [
-            ...networkProblems(observation.networks, privateIps),
-            ...certificates.flatMap((line, index) => certificateProblems(line, lb.certificates[index], observation.now)),
-            ...frontendProblems(lb, observation.tlsPorts),
+            ...networkProblems(networks, privateIps),
+            ...certificates.flatMap((line, index) => certificateProblems(line, lb.certificates[index], observation)),
+            ...frontendProblems(lb, expected.tlsPorts),
             ...dnsLines.flatMap((line) => dnsProblems(line, dns?.lookups[line.fqdn])),
         ],
     };
@@ -375,19 +415,24 @@ export function buildStatusReport(observation: StatusObservation): StatusReport 
     const problems: Problem[] = observation.networks
         .filter((network): network is UnresolvedNetwork => !isResolved(network))
         .map((network) => ({ kind: "private-network-unresolved", subject: network.environment, message: network.problem }));
-    if (observation.loadBalancers.length === 0) {
-        problems.unshift({
-            kind: "load-balancer-missing",
-            subject: observation.loadBalancerName,
-            message: `no load balancer named ${observation.loadBalancerName} in ${observation.zone}: has \`pulumi up -s ${observation.stack}\` run with these credentials?`,
-        });
+    const loadBalancers: LoadBalancerReport[] = [];
+    const missing: Problem[] = [];
+    for (const expected of observation.expected) {
+        const found = observation.loadBalancers.filter((lb) => lb.name === expected.name && lb.zone === expected.zone);
+        if (found.length === 0) {
+            missing.push({
+                kind: "load-balancer-missing",
+                subject: expected.name,
+                message: `no load balancer named ${expected.name} in ${expected.zone}: has \`pulumi up -s ${observation.stack}\` run with these credentials?`,
+            });
+        }
+        loadBalancers.push(...found.map((lb) => loadBalancerReport(lb, expected, observation)));
     }
-    const loadBalancers = observation.loadBalancers.map((lb) => loadBalancerReport(lb, observation));
+    problems.unshift(...missing);
     return {
         stack: observation.stack,
         environment: observation.environment,
-        loadBalancerName: observation.loadBalancerName,
-        zone: observation.zone,
+        expected: observation.expected.map(({ name, zone }) => ({ name, zone })),
         checkedAt: observation.now.toISOString(),
         dnsChecked: observation.dns !== undefined,
         healthy: problems.length === 0 && loadBalancers.every((lb) => lb.problems.length === 0),
@@ -453,4 +498,28 @@ export function renderStatus(report: StatusReport): string {
             ? "Healthy: no problems found."
             : [`${problems.length} problem${problems.length === 1 ? "" : "s"}:`, ...problems.map((problem) => `  ✗ [${problem.kind}] ${problem.message}`)].join("\n");
     return [header, ...report.loadBalancers.map(renderLoadBalancer), verdict].join("\n\n") + "\n";
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Webhook message
+
+/** Slack, Mattermost and Teams incoming webhooks all take a JSON object with a `text` field. */
+export interface WebhookMessage {
+    text: string;
+}
+
+/** What the webhook says about an unhealthy report: the stack, and one line per problem. */
+export function webhookMessageOf(report: StatusReport): WebhookMessage {
+    const problems = allProblems(report);
+    return {
+        text: [
+            `scw-private-lb status: stack ${report.stack} (environment ${report.environment}, LB ${report.expected.map((lb) => lb.name).join(", ")}) has ${problems.length} problem${problems.length === 1 ? "" : "s"}, checked ${shortTime(report.checkedAt)}`,
+            ...problems.map((problem) => `- [${problem.kind}] ${problem.message}`),
+        ].join("\n"),
+    };
+}
+
+/** What the webhook says when the check could not run at all. */
+export function webhookErrorMessageOf(stack: string, error: string): WebhookMessage {
+    return { text: `scw-private-lb status: the check of stack ${stack} could not run: ${error}` };
 }

@@ -7,11 +7,11 @@ import { API, createAdvancedClient, urlParams, withHTTPClient, withProfile, type
 import { Lbv1 } from "@scaleway/sdk-lb";
 import Cloudflare from "cloudflare";
 import { z } from "zod";
-import { attachedEnvironments, type StackConfig } from "../components/config";
+import type { StackConfig } from "../components/config";
 import type { CloudflareCredentials, ScalewayCredentials } from "../components/certificate/credentials";
 import { retryingFetch, type RetryPolicy } from "../components/certificate/scaleway";
-import { loadBalancerName, regionOfZone } from "../components/naming";
-import type { DnsLookup, DnsName, EnvironmentNetwork, ObservedLoadBalancer } from "./statusReport";
+import { regionOfZone } from "../components/naming";
+import type { DnsLookup, DnsName, EnvironmentNetwork, ExpectedLoadBalancer, ObservedLoadBalancer } from "./statusReport";
 
 type Zone = NonNullable<Lbv1.ZonedApiListLbsRequest["zone"]>;
 
@@ -106,18 +106,33 @@ export interface ScalewayObservation {
     loadBalancers: ObservedLoadBalancer[];
 }
 
-export async function observeScaleway(config: StackConfig, credentials: ScalewayCredentials, retry: RetryPolicy = STATUS_RETRY): Promise<ScalewayObservation> {
+/** The stack's LBs (each looked up by its conventional name in its zone) and the private networks they are attached to. */
+export async function observeScaleway(
+    config: StackConfig,
+    expected: readonly ExpectedLoadBalancer[],
+    credentials: ScalewayCredentials,
+    retry: RetryPolicy = STATUS_RETRY,
+): Promise<ScalewayObservation> {
     const client = scalewayClient(credentials, retry);
     const lb = new Lbv1.ZonedAPI(client);
     const lookups = new NetworkLookups(client);
-    const zone = config.zone as Zone;
-    const region = regionOfZone(zone);
-    const name = loadBalancerName(config.environment, config.domain);
-    const networks = await Promise.all(attachedEnvironments(config).map((environment) => environmentNetwork(lookups, region, config, environment)));
-    // The name filter matches substrings: keep only the exact name.
-    const found = (await lb.listLbs({ zone, name, pageSize: PAGE_SIZE }).all()).filter((candidate) => candidate.name === name);
+    // Each environment's network is looked up in the region of the first LB attached to it.
+    const regionOf = new Map<string, string>();
+    for (const expectation of expected) {
+        expectation.environments.forEach((environment) => regionOf.has(environment) || regionOf.set(environment, regionOfZone(expectation.zone)));
+    }
+    const networks = await Promise.all([...regionOf].map(([environment, region]) => environmentNetwork(lookups, region, config, environment)));
+    const found = (
+        await Promise.all(
+            expected.map(async ({ name, zone }) =>
+                // The name filter matches substrings: keep only the exact name.
+                (await lb.listLbs({ zone: zone as Zone, name, pageSize: PAGE_SIZE }).all()).filter((candidate) => candidate.name === name).map((candidate) => ({ candidate, zone: zone as Zone })),
+            ),
+        )
+    ).flat();
     const loadBalancers = await Promise.all(
-        found.map(async (candidate): Promise<ObservedLoadBalancer> => {
+        found.map(async ({ candidate, zone }): Promise<ObservedLoadBalancer> => {
+            const region = regionOfZone(zone);
             const [frontends, certificates, privateIps] = await Promise.all([
                 lb.listFrontends({ zone, lbId: candidate.id, pageSize: PAGE_SIZE }).all(),
                 lb.listCertificates({ zone, lbId: candidate.id, pageSize: PAGE_SIZE }).all(),

@@ -6,13 +6,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
     AcmeRetryAfterTooLongError,
     AcmeServerUnreachableError,
-    backoffAttemptsFor,
     describeWait,
     dnsChallengeOf,
     type IssueRequest,
     issueCertificate,
     normalizeDomains,
-    retryDelayMs,
 } from "../components/certificate/acme";
 import { freeTcpPort } from "../local/ports";
 
@@ -46,17 +44,6 @@ describe("pure ACME helpers", () => {
             dnsChallengeOf({ identifier: { type: "dns", value: "example.com" }, wildcard: true, challenges: [httpChallenge] }),
         ).toThrow("the CA offers no dns-01 challenge for *.example.com (it offers: http-01)");
         expect(() => dnsChallengeOf({ identifier: { type: "dns", value: "example.com" }, challenges: [] })).toThrow("(it offers: none)");
-    });
-
-    it("spans the validation bound with acme-client's doubling backoff", () => {
-        // 500 + 1000 + 2000 + 4000 + 5000 = 12.5 s after 5 waits, so 6 polls.
-        expect(backoffAttemptsFor(12_000, { min: 500, max: 5_000 })).toBe(6);
-        expect(backoffAttemptsFor(120_000, { min: 500, max: 5_000 })).toBe(28);
-        expect(backoffAttemptsFor(0, { min: 500, max: 5_000 })).toBe(1);
-    });
-
-    it("backs off 1 s, 2 s, 4 s, then 8 s at most", () => {
-        expect([1, 2, 3, 4, 5, 9].map(retryDelayMs)).toEqual([1_000, 2_000, 4_000, 8_000, 8_000, 8_000]);
     });
 
     it("words a wait in seconds and hours", () => {

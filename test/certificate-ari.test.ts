@@ -10,11 +10,10 @@ import {
     ariCertId,
     fetchRenewalInfo,
     keepOrPickRenewalTime,
-    parseRetryAfterMs,
     pickRenewalTime,
 } from "../components/certificate/ari";
 import { parseCertificate } from "../components/certificate/pem";
-import { certificateLifecycle } from "../components/certificate/provider";
+import { certificateLifecycle } from "../components/certificate/lifecycle";
 import { createLoadBalancerCertificates } from "../components/certificate/scaleway";
 import type { CertificateInputs, CertificateOutputs } from "../components/certificate/types";
 import { checkInputs } from "../components/certificate/validation";
@@ -85,21 +84,6 @@ describe("keepOrPickRenewalTime", () => {
         expect(keepOrPickRenewalTime(window, window.end.toISOString(), draw)).toEqual(fresh);
         expect(keepOrPickRenewalTime(window, undefined, draw)).toEqual(fresh);
         expect(keepOrPickRenewalTime(window, "not a date", draw)).toEqual(fresh);
-    });
-});
-
-describe("parseRetryAfterMs", () => {
-    const now = new Date("2026-07-01T00:00:00Z");
-    it.each([
-        ["120", 120_000],
-        [" 0 ", 0],
-        ["Wed, 01 Jul 2026 00:10:00 GMT", 600_000],
-        ["Tue, 30 Jun 2026 00:00:00 GMT", 0],
-        ["soon", undefined],
-        ["", undefined],
-        [undefined, undefined],
-    ])("reads %j as %j ms", (header, expected) => {
-        expect(parseRetryAfterMs(header, now)).toBe(expected);
     });
 });
 
@@ -199,6 +183,7 @@ describe("fetchRenewalInfo against a local ACME directory", () => {
         let scaleway: LocalScalewayServer;
         let caDirectory: string;
         let props: CertificateOutputs;
+        let storedInputs: Record<string, unknown>;
         const env: Record<string, string> = {};
 
         beforeAll(async () => {
@@ -220,6 +205,7 @@ describe("fetchRenewalInfo against a local ACME directory", () => {
                 accountKeyPem: generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
             });
             expect(checked.failures ?? []).toEqual([]);
+            storedInputs = checked.inputs;
             props = {
                 ...(checked.inputs as unknown as CertificateInputs),
                 certificateId,
@@ -250,6 +236,12 @@ describe("fetchRenewalInfo against a local ACME directory", () => {
             const stored = { ...props, ariRenewalAt: first };
             expect(await refresh(stored)).toBe(first);
             expect(await refresh(stored)).toBe(first);
+        });
+
+        it("leaves the certificate's certID in the stored inputs, where check finds the predecessor of a renewal", async () => {
+            const read = await certificateLifecycle({ now: () => now }, undefined, env).read(props.certificateId, props);
+            // The inputs as check stored them, nothing of the outputs (no key, no chain) but the certID.
+            expect(read.inputs).toEqual({ ...storedInputs, currentAriCertId: RFC_9773_CERT_ID });
         });
 
         it("picks a new time inside the window once the CA moved the window away from the stored one", async () => {

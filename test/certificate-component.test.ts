@@ -5,27 +5,9 @@
  */
 import { generateKeyPairSync } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import type { MockResourceArgs } from "@pulumi/pulumi/runtime";
 import { beforeAll, describe, expect, it } from "vitest";
+import { CERTIFICATE_TYPE, installMocks, MockWorld, RegisteredResource, SECRET_SIG, valueOf } from "./support/pulumiMocks";
 
-interface Registration {
-    type: string;
-    name: string;
-    parent: string;
-    additionalSecretOutputs: string[];
-    /** Inputs as sent on the wire: secrets still wrapped. */
-    wire: Record<string, unknown>;
-}
-
-interface RegisterRequest {
-    getType(): string;
-    getName(): string;
-    getParent(): string;
-    getAdditionalsecretoutputsList(): string[];
-    getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
-}
-
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 /** What the dynamic provider would compute, as the mock answers it. */
 const COMPUTED = {
     certificateId: "fr-par-1/6c0e6d5e-8d0b-4bb4-9f59-0d5f3a0c9a11",
@@ -38,71 +20,40 @@ const COMPUTED = {
     privateKeyPem: "key",
     renewalDueAt: "2026-06-30T00:00:00.000Z",
     bindingStatus: "annotation-pending",
+    origin: "issued",
 };
-const created: MockResourceArgs[] = [];
-const registrations: Registration[] = [];
+let world: MockWorld;
 let certificateModule: typeof import("../components/certificate");
-
-function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
-    return new Promise((resolve) => output.apply(resolve));
-}
 
 function isSecretOnWire(value: unknown): boolean {
     return typeof value === "object" && value !== null && SECRET_SIG in value;
 }
 
 beforeAll(async () => {
-    await pulumi.runtime.setMocks(
-        {
-            newResource(args) {
-                created.push(args);
-                if (args.type === "pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate") {
-                    return { id: COMPUTED.certificateId, state: { ...args.inputs, ...COMPUTED, ariCertId: "aki.serial" } };
-                }
-                if (args.type === "tls:index/privateKey:PrivateKey") {
-                    return { id: `${args.name}-id`, state: { ...args.inputs, privateKeyPem: "generated-account-key" } };
-                }
-                return { id: `${args.name}-id`, state: args.inputs };
-            },
-            call() {
-                throw new Error("the certificate component makes no invokes");
-            },
+    world = await installMocks({
+        override(args) {
+            if (args.type === CERTIFICATE_TYPE) {
+                return { id: COMPUTED.certificateId, state: { ...args.inputs, ...COMPUTED, ariCertId: "aki.serial" } };
+            }
+            if (args.type === "tls:index/privateKey:PrivateKey") {
+                return { id: `${args.name}-id`, state: { ...args.inputs, privateKeyPem: "generated-account-key" } };
+            }
+            return undefined;
         },
-        "scw-private-lb",
-        "test",
-        false,
-    );
-    const monitor = pulumi.runtime.getMonitor() as unknown as {
-        registerResource(request: RegisterRequest, callback: unknown): void;
-    };
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (request, callback) => {
-        registrations.push({
-            type: request.getType(),
-            name: request.getName(),
-            parent: request.getParent(),
-            additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
-            wire: request.getObject()?.toJavaScript() ?? {},
-        });
-        register(request, callback);
-    };
+    });
     certificateModule = await import("../components/certificate");
 });
 
-function registration(name: string): Registration {
-    const found = registrations.find((r) => r.name === name);
+function registration(name: string): RegisteredResource {
+    const found = world.resources.find((r) => r.name === name);
     if (!found) {
-        throw new Error(`${name} was not registered; got ${registrations.map((r) => r.name).join(", ")}`);
+        throw new Error(`${name} was not registered; got ${world.resources.map((r) => r.name).join(", ")}`);
     }
     return found;
 }
 
 function inputsOf(name: string): Record<string, unknown> {
-    const found = created.find((r) => r.name === name);
-    if (!found) {
-        throw new Error(`${name} was not created`);
-    }
-    return found.inputs;
+    return registration(name).inputs;
 }
 
 describe("AcmeCertificate", () => {
@@ -117,6 +68,7 @@ describe("AcmeCertificate", () => {
 
         const component = registration("admin");
         expect(component.type).toBe("scw-private-lb:certificate:AcmeCertificate");
+        expect(component.urn).toBe("urn:pulumi:test::scw-private-lb::scw-private-lb:certificate:AcmeCertificate::admin");
 
         const accountKey = registration("admin-account-key");
         expect(accountKey.type).toBe("tls:index/privateKey:PrivateKey");
@@ -143,8 +95,22 @@ describe("AcmeCertificate", () => {
             expect(key).not.toMatch(/token|secret|accessKey/i);
         }
         const serializedProvider = String(inputs.__provider);
-        expect(serializedProvider).toContain("loadCertificateModule");
+        expect(serializedProvider).toContain(`require("@scw-private-lb/certificate-provider/v1")`);
         expect(serializedProvider).not.toContain("BEGIN");
+    });
+
+    it("keeps the children of a renamed certificate: their old URNs follow the component's alias", async () => {
+        const oldUrn = "urn:pulumi:test::scw-private-lb::scw-private-lb:certificate:AcmeCertificate::renamed-certificate";
+        const certificate = new certificateModule.AcmeCertificate(
+            "renamed",
+            { domains: ["renamed.example.com"], loadBalancerId: "fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338", email: "ops@example.com" },
+            { aliases: [oldUrn] },
+        );
+        await valueOf(certificate.certificateId);
+        const child = "urn:pulumi:test::scw-private-lb::scw-private-lb:certificate:AcmeCertificate$";
+        expect(registration("renamed").aliases).toEqual([oldUrn]);
+        expect(registration("renamed-certificate").aliases).toEqual([`${child}pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate::renamed-certificate-certificate`]);
+        expect(registration("renamed-account-key").aliases).toEqual([`${child}tls:index/privateKey:PrivateKey::renamed-certificate-account-key`]);
     });
 
     it("wires every output of the dynamic resource to the component", async () => {
@@ -165,6 +131,7 @@ describe("AcmeCertificate", () => {
             domains: certificate.domains,
             renewalDueAt: certificate.renewalDueAt,
             bindingStatus: certificate.bindingStatus,
+            origin: certificate.origin,
         };
         const outputs = await valueOf(pulumi.all(wired));
         expect(outputs).toEqual({ ...COMPUTED, domains: ["wired.example.com"] });
@@ -180,6 +147,7 @@ describe("AcmeCertificate", () => {
             binding: { mode: "frontend" as const, frontendPort: 8443 },
             dnsResolvers: ["1.1.1.1"],
             revokeOnDelete: true,
+            adoptCertificateId: "fr-par-1/7c1c3e00-1111-4222-8333-944455556666",
         };
         const certificate = new certificateModule.AcmeCertificate("own-key", {
             domains: ["own.example.com"],
@@ -190,7 +158,7 @@ describe("AcmeCertificate", () => {
             ...passedThrough,
         });
         await valueOf(certificate.certificateId);
-        expect(registrations.find((r) => r.name === "own-key-account-key")).toBeUndefined();
+        expect(world.resources.find((r) => r.name === "own-key-account-key")).toBeUndefined();
         expect(isSecretOnWire(registration("own-key-certificate").wire.accountKeyPem)).toBe(true);
         expect(inputsOf("own-key-certificate")).toMatchObject({
             acmeDirectoryUrl: "https://acme-staging-v02.api.letsencrypt.org/directory",

@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import {
     challengeRecordName,
     parseDnsServer,
-    backoffDelayMs,
     validateTtl,
     zoneCandidates,
 } from "../components/certificate/dns01";
@@ -42,9 +41,6 @@ describe("DNS resolvers", () => {
 });
 
 describe("DNS-01 settings", () => {
-    it("polls at 0.5 s, 1 s, then every 2 s", () => {
-        expect([0, 1, 2, 3, 10].map((attempt) => backoffDelayMs(attempt, { min: 500, max: 2_000 }))).toEqual([500, 1_000, 2_000, 2_000, 2_000]);
-    });
 
     it("accepts TTLs from Cloudflare's 60 s minimum to a day", () => {
         expect(validateTtl(60)).toBe(60);

@@ -6,7 +6,7 @@
  */
 import { generateKeyPairSync } from "node:crypto";
 import { startCloudflareServer, type LocalCloudflareServer } from "../local/cloudflare-server";
-import { startPebble, type PebbleInstance } from "../local/pebble";
+import { startPebble, type PebbleInstance, type PebbleOptions } from "../local/pebble";
 import { startScalewayServer, type LocalScalewayServer } from "../local/scaleway-server";
 
 export const ZONES = ["example.com", "example.org"];
@@ -39,8 +39,8 @@ export interface CertificateWorld {
     stop(): Promise<void>;
 }
 
-export async function startCertificateWorld(): Promise<CertificateWorld> {
-    const pebble = await startPebble();
+export async function startCertificateWorld(pebbleOptions: PebbleOptions = {}): Promise<CertificateWorld> {
+    const pebble = await startPebble(pebbleOptions);
     const started: Array<{ stop(): Promise<void> }> = [pebble];
     try {
         const scaleway = await startScalewayServer();

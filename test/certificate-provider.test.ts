@@ -8,12 +8,14 @@ import {
     diffCertificate,
     driftFor,
     frontendPortLeftBehind,
-    predecessorKey,
+    namesOf,
+    adoptionProblem,
+    carryOver,
     redact,
     sameValue,
-} from "../components/certificate/provider";
+} from "../components/certificate/decisions";
 import type { CertificateOutputs } from "../components/certificate/types";
-import { UNKNOWN } from "../components/certificate/validation";
+import { unknownValue as UNKNOWN } from "@pulumi/pulumi/runtime/rpc";
 
 const notBefore = "2026-05-01T00:00:00.000Z";
 const notAfter = "2026-07-30T00:00:00.000Z"; // 90 days: due at day 60 with 1/3 remaining
@@ -55,7 +57,6 @@ describe("diffCertificate", () => {
             changes: false,
             replaces: [],
             deleteBeforeReplace: false,
-            isRenewal: false,
         });
     });
 
@@ -64,12 +65,11 @@ describe("diffCertificate", () => {
         expect(diffCertificate(olds, news, early).changes).toBe(false);
     });
 
-    it("replaces, create-before-delete, once the renewal falls due, and marks it as a renewal", () => {
+    it("replaces, create-before-delete, once the renewal falls due", () => {
         expect(diffCertificate(olds, inputs, new Date("2026-06-30T00:00:01Z"))).toEqual({
             changes: true,
             replaces: ["renewalDueAt"],
             deleteBeforeReplace: false,
-            isRenewal: true,
         });
         expect(diffCertificate(olds, inputs, new Date("2026-06-29T23:59:59Z")).changes).toBe(false);
     });
@@ -85,20 +85,19 @@ describe("diffCertificate", () => {
     });
 
     it("replaces when a name, the key type, the profile, the CA, the account or the LB changes", () => {
-        const cases: Array<[string, Record<string, unknown>, boolean]> = [
-            ["domains", { domains: ["admin.example.org", "admin.example.com"] }, false],
-            ["keyType", { keyType: "rsa-2048" }, true],
-            ["profile", { profile: "tlsserver" }, true],
-            ["acmeDirectoryUrl", { acmeDirectoryUrl: "https://acme-staging-v02.api.letsencrypt.org/directory" }, false],
-            ["accountKeyPem", { accountKeyPem: "other" }, false],
-            ["loadBalancerId", { loadBalancerId: "fr-par-1/7c1c3e00-1111-4222-8333-944455556666" }, true],
+        const cases: Array<[string, Record<string, unknown>]> = [
+            ["domains", { domains: ["admin.example.org", "admin.example.com"] }],
+            ["keyType", { keyType: "rsa-2048" }],
+            ["profile", { profile: "tlsserver" }],
+            ["acmeDirectoryUrl", { acmeDirectoryUrl: "https://acme-staging-v02.api.letsencrypt.org/directory" }],
+            ["accountKeyPem", { accountKeyPem: "other" }],
+            ["loadBalancerId", { loadBalancerId: "fr-par-1/7c1c3e00-1111-4222-8333-944455556666" }],
         ];
-        for (const [property, change, isRenewal] of cases) {
+        for (const [property, change] of cases) {
             expect(diffCertificate(olds, { ...inputs, ...change }, early), property).toEqual({
                 changes: true,
                 replaces: [property],
                 deleteBeforeReplace: false,
-                isRenewal,
             });
         }
     });
@@ -124,7 +123,6 @@ describe("diffCertificate", () => {
                 changes: true,
                 replaces: [],
                 deleteBeforeReplace: false,
-                isRenewal: false,
             });
         }
     });
@@ -133,7 +131,6 @@ describe("diffCertificate", () => {
         expect(diffCertificate({ ...olds, drift: "certificate-error: expired" }, inputs, early)).toMatchObject({
             changes: true,
             replaces: ["certificateId"],
-            isRenewal: true,
         });
         expect(diffCertificate({ ...olds, drift: "frontend-unbound" }, inputs, early)).toMatchObject({ changes: true, replaces: [] });
     });
@@ -179,7 +176,7 @@ describe("redact", () => {
     });
 });
 
-describe("sameValue and predecessorKey", () => {
+describe("sameValue", () => {
     it("compares arrays in order and objects by content", () => {
         expect(sameValue(["a", "b"], ["a", "b"])).toBe(true);
         expect(sameValue(["a", "b"], ["b", "a"])).toBe(false);
@@ -187,9 +184,58 @@ describe("sameValue and predecessorKey", () => {
         expect(sameValue(undefined, undefined)).toBe(true);
         expect(sameValue("x", UNKNOWN)).toBe(false);
     });
+});
 
-    it("keys a predecessor by CA, LB and names", () => {
-        expect(predecessorKey(inputs)).toBe(predecessorKey({ ...inputs }));
-        expect(predecessorKey(inputs)).not.toBe(predecessorKey({ ...inputs, domains: ["admin.example.com"] }));
+describe("carryOver (what check hands on from the stored inputs)", () => {
+    const stored = { ...inputs, currentAriCertId: "aki.serial" };
+
+    it("names the predecessor a refresh left in the stored inputs, for the same names and account only", () => {
+        expect(carryOver(stored, { ...inputs }).replacesAriCertId).toBe("aki.serial");
+        expect(carryOver(stored, { ...inputs, domains: ["admin.example.com"] }).replacesAriCertId).toBeUndefined();
+        expect(carryOver(stored, { ...inputs, accountKeyPem: "other" }).replacesAriCertId).toBeUndefined();
+        expect(carryOver(stored, { ...inputs, acmeDirectoryUrl: UNKNOWN }).replacesAriCertId).toBeUndefined();
+        // Stored inputs without a refreshed certID (e.g. those of the successor itself): nothing to name.
+        expect(carryOver({ ...inputs, replacesAriCertId: "aki.serial" }, { ...inputs }).replacesAriCertId).toBeUndefined();
+    });
+
+    it("never takes those keys from the program, and never keeps the refreshed certID itself", () => {
+        const carried = carryOver({}, { ...inputs, replacesAriCertId: "forged", currentAriCertId: "forged" });
+        expect(carried).not.toHaveProperty("replacesAriCertId");
+        expect(carried).not.toHaveProperty("currentAriCertId");
+    });
+
+    it("adopts only when the resource does not exist yet", () => {
+        const adopting = { ...inputs, adoptCertificateId: "fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338" };
+        expect(carryOver({}, adopting).adoptCertificateId).toBe(adopting.adoptCertificateId);
+        expect(carryOver(adopting, adopting)).not.toHaveProperty("adoptCertificateId");
+    });
+});
+
+describe("adoptionProblem", () => {
+    const candidate = {
+        id: "fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338",
+        status: "ready",
+        commonName: "admin.example.com",
+        subjectAlternativeName: ["Admin.Example.org"],
+        notValidAfter: new Date("2026-06-01T00:00:00Z"),
+    };
+    const now = new Date("2026-05-20T00:00:00Z");
+
+    it("accepts a ready, unexpired certificate for exactly the resource's names, in any order", () => {
+        expect(namesOf(candidate)).toEqual(["admin.example.com", "admin.example.org"]);
+        expect(adoptionProblem(candidate, ["admin.example.org", "admin.example.com"], now)).toBeUndefined();
+    });
+
+    it("refuses other names, an expired certificate and one the LB has in error, saying what to do", () => {
+        expect(adoptionProblem(candidate, ["admin.example.com"], now)).toBe(
+            `cannot adopt LB certificate ${candidate.id}: it is for admin.example.com, admin.example.org, but the resource's names are admin.example.com; ` +
+                "adopt a certificate for exactly these names, or remove adoptCertificateId to order a new certificate.",
+        );
+        expect(adoptionProblem(candidate, ["admin.example.com", "admin.example.org"], new Date("2026-06-02T00:00:00Z"))).toBe(
+            `cannot adopt LB certificate ${candidate.id}: it expired on 2026-06-01T00:00:00.000Z; remove adoptCertificateId to order a new certificate.`,
+        );
+        expect(adoptionProblem({ ...candidate, status: "error", statusDetails: "bad chain" }, ["admin.example.com", "admin.example.org"], now)).toMatch(
+            /it is in status error \(bad chain\); only a ready certificate can be adopted/,
+        );
     });
 });

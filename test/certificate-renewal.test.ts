@@ -29,7 +29,7 @@ describe("renewalDueAt", () => {
     });
 
     it("ignores a minDaysRemaining as long as the lifetime, which would renew on every run", () => {
-        // 160-hour certificate with the seeds' 30 days: the relative rule alone decides.
+        // 160-hour certificate with the manual procedure's 30 days: the relative rule alone decides.
         expect(renewalDueAt(issued, after(160 * HOUR), { ...oneThird, minDaysRemaining: 30 }).getTime()).toBeCloseTo(after((160 * HOUR * 2) / 3).getTime(), -1);
         // 3 days on the same certificate still leaves it half its lifetime, and still comes first.
         expect(renewalDueAt(issued, after(160 * HOUR), { ...oneThird, minDaysRemaining: 3 })).toEqual(after(160 * HOUR - 3 * DAY));

@@ -1,62 +1,33 @@
 import { Errors } from "@scaleway/sdk-client";
 import { describe, expect, it } from "vitest";
 import {
-    backoffDelay,
     CERTIFICATE_NAME_MAX_LENGTH,
     certificateName,
     frontendsToRelease,
     frontendUpdateRequest,
     isCcmOwnedFrontend,
     isStillAttachedRefusal,
-    parseRetryAfter,
-    retryDelayFor,
     retryingFetch,
     type RetryPolicy,
+    scalewayVerdict,
 } from "../components/certificate/scaleway";
 
 const policy: RetryPolicy = { attempts: 4, baseDelayMs: 100, maxDelayMs: 1_000, retryAfterCapMs: 5_000 };
 const now = Date.parse("2026-05-01T12:00:00Z");
 
-describe("parseRetryAfter", () => {
-    it("reads delta-seconds and HTTP dates", () => {
-        expect(parseRetryAfter("3", now)).toBe(3_000);
-        expect(parseRetryAfter("Fri, 01 May 2026 12:00:10 GMT", now)).toBe(10_000);
-        expect(parseRetryAfter("Fri, 01 May 2026 11:00:00 GMT", now)).toBe(0);
+describe("scalewayVerdict", () => {
+    it("retries a 429 with the Retry-After it sends", () => {
+        expect(scalewayVerdict({ status: 429, retryAfter: "2" }, now)).toEqual({ retry: true, retryAfterMs: 2_000 });
+        expect(scalewayVerdict({ status: 429, retryAfter: null }, now)).toEqual({ retry: true, retryAfterMs: undefined });
     });
 
-    it("ignores a missing or unreadable header", () => {
-        expect(parseRetryAfter(null, now)).toBeUndefined();
-        expect(parseRetryAfter("soon", now)).toBeUndefined();
-    });
-});
-
-describe("backoffDelay", () => {
-    it("doubles the ceiling per attempt up to the cap, scaled by the jitter", () => {
-        expect([1, 2, 3, 4, 5].map((attempt) => backoffDelay(attempt, policy, () => 1))).toEqual([100, 200, 400, 800, 1_000]);
-        expect(backoffDelay(3, policy, () => 0.5)).toBe(200);
-    });
-});
-
-describe("retryDelayFor", () => {
-    const full = () => 1;
-    it("honours Retry-After on 429 within the cap", () => {
-        expect(retryDelayFor({ status: 429, retryAfter: "2" }, 1, policy, full, now)).toBe(2_000);
-        expect(retryDelayFor({ status: 429, retryAfter: "600" }, 1, policy, full, now)).toBe(5_000);
-        expect(retryDelayFor({ status: 429, retryAfter: null }, 2, policy, full, now)).toBe(200);
-    });
-
-    it("backs off on 5xx and on 409 transient_state only", () => {
-        expect(retryDelayFor({ status: 503 }, 1, policy, full, now)).toBe(100);
-        expect(retryDelayFor({ status: 500 }, 3, policy, full, now)).toBe(400);
-        expect(retryDelayFor({ status: 409, errorType: "transient_state" }, 1, policy, full, now)).toBe(100);
-        expect(retryDelayFor({ status: 409, errorType: "already_exists" }, 1, policy, full, now)).toBeUndefined();
-        expect(retryDelayFor({ status: 400 }, 1, policy, full, now)).toBeUndefined();
-        expect(retryDelayFor({ status: 404 }, 1, policy, full, now)).toBeUndefined();
-        expect(retryDelayFor({ status: 200 }, 1, policy, full, now)).toBeUndefined();
-    });
-
-    it("stops after the last attempt", () => {
-        expect(retryDelayFor({ status: 503 }, policy.attempts, policy, full, now)).toBeUndefined();
+    it("retries 5xx and 409 transient_state, and nothing else", () => {
+        expect(scalewayVerdict({ status: 503 }, now)).toEqual({ retry: true, retryAfterMs: undefined });
+        expect(scalewayVerdict({ status: 500 }, now).retry).toBe(true);
+        expect(scalewayVerdict({ status: 409, errorType: "transient_state" }, now).retry).toBe(true);
+        for (const response of [{ status: 409, errorType: "already_exists" }, { status: 400 }, { status: 404 }, { status: 200 }]) {
+            expect(scalewayVerdict(response, now), JSON.stringify(response)).toEqual({ retry: false });
+        }
     });
 });
 

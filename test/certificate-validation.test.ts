@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { ACME_DIRECTORIES, checkInputs, UNKNOWN, zoneOf } from "../components/certificate/validation";
+import { unknownValue as UNKNOWN } from "@pulumi/pulumi/runtime/rpc";
+import { ACME_DIRECTORIES, checkInputs, zoneOf } from "../components/certificate/validation";
 
 const accountKeyPem = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
 
@@ -67,6 +68,9 @@ describe("checkInputs: a valid resource", () => {
             renewal: { remainingFraction: UNKNOWN },
             binding: UNKNOWN,
             zone: UNKNOWN,
+            adoptCertificateId: UNKNOWN,
+            dnsResolvers: [UNKNOWN, "1.1.1.1"],
+            cloudflareZones: [UNKNOWN],
         });
         expect(failures).toEqual([]);
         expect(inputs.binding).toBe(UNKNOWN);
@@ -242,6 +246,41 @@ describe("checkInputs: bad inputs fail at preview with a message that says what 
             [{ property: "profile", reason: 'profile "short lived" is not a profile name; use one the CA offers, e.g. classic, tlsserver or shortlived.' }],
         ],
         ["non-boolean flag", { revokeOnDelete: "yes" }, [{ property: "revokeOnDelete", reason: "revokeOnDelete must be true or false." }]],
+        [
+            "an IP address as a name",
+            { domains: ["admin.example.com", "10.0.0.1"] },
+            [{ property: "domains[1]", reason: '"10.0.0.1" is an IP address, not a DNS name: DNS-01 validates DNS names only; use the name the admins type.' }],
+        ],
+        [
+            "an IPv6 address as a name",
+            { domains: ["fd00::1"] },
+            [{ property: "domains[0]", reason: '"fd00::1" is an IP address, not a DNS name: DNS-01 validates DNS names only; use the name the admins type.' }],
+        ],
+        [
+            "a numeric top-level label",
+            { domains: ["admin.example.123"], cloudflareZones: undefined },
+            [{ property: "domains[0]", reason: '"admin.example.123" ends with a numeric label: no top-level domain is numeric; use a DNS name.' }],
+        ],
+        [
+            "missing LB id",
+            { loadBalancerId: undefined },
+            [{ property: "loadBalancerId", reason: "loadBalancerId is required: a zoned id <zone>/<uuid>, e.g. fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338." }],
+        ],
+        [
+            "certificate to adopt given as a bare uuid",
+            { adoptCertificateId: "7c1c3e00-1111-4222-8333-944455556666" },
+            [
+                {
+                    property: "adoptCertificateId",
+                    reason: 'adoptCertificateId "7c1c3e00-1111-4222-8333-944455556666" must be a zoned id <zone>/<uuid>, e.g. fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338.',
+                },
+            ],
+        ],
+        [
+            "certificate to adopt in another zone than the LB",
+            { adoptCertificateId: "nl-ams-1/7c1c3e00-1111-4222-8333-944455556666" },
+            [{ property: "adoptCertificateId", reason: "adoptCertificateId is in zone nl-ams-1 but the LB is in fr-par-1: adopt a certificate of this LB." }],
+        ],
     ];
 
     it.each(cases)("%s", (_, overrides, expected) => {
@@ -251,6 +290,12 @@ describe("checkInputs: bad inputs fail at preview with a message that says what 
     it("reports one failure per offending property, all at once", () => {
         const failures = failuresFor({ email: "x", keyType: "dsa", binding: { frontendPort: 0 } });
         expect(failures.map((f) => f.property)).toEqual(["email", "keyType", "binding.frontendPort"]);
+    });
+
+    it("still hands back the inputs, normalized wherever they are valid, for the engine to show", () => {
+        const { inputs, failures } = checkInputs({ ...valid, keyType: "dsa" });
+        expect(failures.map((f) => f.property)).toEqual(["keyType"]);
+        expect(inputs).toMatchObject({ keyType: "dsa", domains: ["admin.example.com", "admin.example.org"], binding: { mode: "annotation", frontendPort: 443 } });
     });
 
     it("never quotes key material in a failure", () => {

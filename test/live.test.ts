@@ -16,12 +16,17 @@
 import { generateKeyPairSync } from "node:crypto";
 import Cloudflare from "cloudflare";
 import { describe, expect, it } from "vitest";
-import { createCertificateProvider } from "../components/certificate/provider";
+import { createCertificateProvider } from "../components/certificate/dynamicProvider";
 import { CertificateOutputs } from "../components/certificate/types";
 
 const REQUIRED = ["SCW_ACCESS_KEY", "SCW_SECRET_KEY", "CLOUDFLARE_API_TOKEN", "LIVE_LOAD_BALANCER_ID", "LIVE_DOMAIN"] as const;
 const missing = REQUIRED.filter((name) => !process.env[name]);
 const live = missing.length === 0;
+/** Said when the test is skipped, in the suite's title and on stderr, so a reader knows what to set. */
+const SKIP_REASON = `skipped: set ${missing.join(", ")} to run it (see the header of test/live.test.ts)`;
+if (!live) {
+    process.stderr.write(`live test ${SKIP_REASON}\n`);
+}
 
 async function challengeRecordsLeft(domain: string): Promise<number> {
     const cloudflare = new Cloudflare({ apiToken: process.env.CLOUDFLARE_API_TOKEN });
@@ -36,7 +41,7 @@ async function challengeRecordsLeft(domain: string): Promise<number> {
     throw new Error(`no Cloudflare zone holds ${domain}`);
 }
 
-describe.skipIf(!live)(`live: Let's Encrypt staging + Cloudflare + Scaleway (needs ${REQUIRED.join(", ")})`, () => {
+describe.skipIf(!live)(`live: Let's Encrypt staging + Cloudflare + Scaleway${live ? "" : ` (${SKIP_REASON})`}`, () => {
     it(
         "issues, uploads, reads back and deletes a certificate, leaving nothing behind",
         async () => {

@@ -3,7 +3,7 @@ import * as net from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createCertificateProvider } from "../components/certificate";
 import { CERTIFICATE_TYPE, MockWorld } from "./support/pulumiMocks";
-import { Program, runProgram } from "./support/program";
+import { fixtureStack, Program, runProgram } from "./support/program";
 
 // A pull-request preview runs with read-only credentials: the program itself must open no
 // connection and create nothing; only the engine's providers answer read-only lookups.
@@ -16,24 +16,24 @@ let world: MockWorld;
 let program: Program;
 
 beforeAll(async () => {
-    ({ world, program } = await runProgram("prod", { preview: true }));
+    ({ world, program } = await runProgram(fixtureStack("three-apps"), { preview: true }));
 });
 
 afterAll(() => {
     vi.restoreAllMocks();
 });
 
-describe("pulumi preview -s prod", () => {
+describe("pulumi preview of the three-app fixture stack", () => {
     it("opens no network connection from the program", () => {
         expect(connections).not.toHaveBeenCalled();
         expect(fetches).not.toHaveBeenCalled();
     });
 
     it("declares the full graph without waiting for ids that do not exist yet", async () => {
-        expect(world.byType("scaleway:loadbalancers/loadBalancer:LoadBalancer")).toHaveLength(1);
-        expect(world.byType("kubernetes:core/v1:Service")).toHaveLength(2);
-        expect(world.byType("cloudflare:index/dnsRecord:DnsRecord")).toHaveLength(4);
-        expect(program.httpsPorts).toEqual({ test: 443, backoffice: 8443 });
+        expect(world.byType("scaleway:loadbalancers/loadBalancer:LoadBalancer")).toHaveLength(2);
+        expect(world.byType("kubernetes:core/v1:Service")).toHaveLength(3);
+        expect(world.byType("cloudflare:index/dnsRecord:DnsRecord")).toHaveLength(5);
+        expect(program.httpsPorts).toEqual({ test: 443, backoffice: 443, grafana: 8443 });
     });
 
     it("only makes read-only lookups, and none that needs a resource that does not exist yet", () => {
@@ -55,7 +55,7 @@ describe("the certificate provider during preview", () => {
 
     it("checks inputs with unknown values and diffs against state without any network call", async () => {
         const provider = createCertificateProvider();
-        const registered = world.one(CERTIFICATE_TYPE, "test-certificate-certificate").inputs;
+        const registered = world.one(CERTIFICATE_TYPE, "test-certificate").inputs;
         const news = { ...registered, accountKeyPem: accountKey(), loadBalancerId: UNKNOWN };
         delete (news as Record<string, unknown>).__provider;
         const checked = await provider.check!({}, news);

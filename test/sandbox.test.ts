@@ -8,7 +8,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { pidIsAlive } from "../local/processes";
-import { projectRoot } from "../scripts/stackConfig";
+import { availableStacks, projectRoot } from "../scripts/stackConfig";
+import { fixtureStack } from "./support/program";
 
 const SANDBOX = join(projectRoot, "scripts", "sandbox.ts");
 const DURATION = /\((\d+ ms|\d+\.\d s)\)$/;
@@ -85,9 +86,13 @@ function indexOfLine(lines: string[], pattern: RegExp, from = 0): number {
 
 const ID = "fr-par-1/[0-9a-f-]{36}";
 
+/** The fixture stacks: one app in staging, and three apps in prod on two LBs (one shared on 8443). */
+const ONE_APP = ["--stack", fixtureStack("one-app")];
+const THREE_APPS = ["--stack", fixtureStack("three-apps")];
+
 describe("npm start (the sandbox)", () => {
-    it("issues, leaves alone and renews the staging certificate, then leaves nothing behind", async () => {
-        const { code, lines, out } = await startSandbox([]).finished;
+    it("issues, leaves alone and renews the certificate of a one-app stack, then leaves nothing behind", async () => {
+        const { code, lines, out } = await startSandbox(ONE_APP).finished;
         expect(code, out).toBe(0);
 
         // Every step is announced, then reported done with its duration.
@@ -118,7 +123,7 @@ describe("npm start (the sandbox)", () => {
         // The final table: one row per endpoint, with the successor bound and the predecessor gone.
         const header = indexOfLine(lines, /^APP\s+NAMES\s+CERTIFICATE\s+NOT AFTER\s+RENEW FROM\s+BOUND FRONTEND\s+REPLACED \(DELETED\)\s+SCALEWAY CALLS\s+CLOUDFLARE CALLS$/);
         const row = lines[header + 2].split(/\s{2,}/);
-        expect(row.slice(0, 3)).toEqual(["test", "test.staging.example.com", successorId]);
+        expect(row.slice(0, 3)).toEqual(["test", "test.staging.example.net", successorId]);
         expect(row[3]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\dZ$/);
         expect(Date.parse(row[4].replace(" ", "T"))).toBeLessThan(Date.parse(row[3].replace(" ", "T")));
         expect(row[5]).toMatch(/^[0-9a-f-]{36}_tcp_443 \(:443\)$/);
@@ -135,23 +140,24 @@ describe("npm start (the sandbox)", () => {
         expect(lines.at(-2)).toMatch(/^Done in \d+(\.\d)? (s|ms)\.$/);
     });
 
-    it("runs every app of the prod stack, each on its own TLS port", async () => {
-        const { code, lines, out } = await startSandbox(["--stack", "prod"]).finished;
+    it("runs every app of a stack with two LBs, each app on its LB's frontend for its TLS port", async () => {
+        const { code, lines, out } = await startSandbox(THREE_APPS).finished;
         expect(code, out).toBe(0);
+        expect(out).toMatch(/✓ Seed the LB private-lb-prod-test with .*: fr-par-1\/[0-9a-f-]{36}; prod 172\.16\.0\.10, monitoring 172\.16\.4\.10; frontends :443, :8443 \(/);
+        expect(out).toMatch(/✓ Seed the LB private-lb-prod-backoffice with .*: fr-par-1\/[0-9a-f-]{36}; prod 172\.16\.0\.11; frontends :443 \(/);
         const header = indexOfLine(lines, /^APP\s+NAMES/);
-        const rows = lines.slice(header + 2, header + 4).map((line) => line.split(/\s{2,}/));
+        const rows = lines.slice(header + 2, header + 5).map((line) => line.split(/\s{2,}/));
         expect(rows.map((row) => row.slice(0, 2))).toEqual([
-            ["test", "test.prod.example.com, test.monitoring.example.com"],
-            ["backoffice", "backoffice.prod.example.com, backoffice.monitoring.example.com"],
+            ["test", "test.prod.example.net, test.monitoring.example.net"],
+            ["backoffice", "backoffice.prod.example.net"],
+            ["grafana", "grafana.prod.example.net, grafana.monitoring.example.net"],
         ]);
-        expect(rows[0][5]).toMatch(/_tcp_443 \(:443\)$/);
-        expect(rows[1][5]).toMatch(/_tcp_8443 \(:8443\)$/);
-        expect(lines[header + 4]).toBe("The LB holds 2 certificates for 2 endpoints; 0 ACME TXT records left on Cloudflare.");
-        expect(out).toContain("prod 172.16.0.10, monitoring 172.16.4.10");
+        expect(rows.map((row) => row[5].replace(/^[0-9a-f-]{36}/, "<uid>"))).toEqual(["<uid>_tcp_443 (:443)", "<uid>_tcp_443 (:443)", "<uid>_tcp_8443 (:8443)"]);
+        expect(lines[header + 5]).toBe("The 2 LBs hold 3 certificates for 3 endpoints; 0 ACME TXT records left on Cloudflare.");
     });
 
     it("stops everything on Ctrl-C", async () => {
-        const sandbox = startSandbox([]);
+        const sandbox = startSandbox(ONE_APP);
         await sandbox.waitForLine(/^✓ Start Pebble/);
         sandbox.interrupt();
         const { code, lines, out } = await sandbox.finished;
@@ -165,12 +171,12 @@ describe("npm start (the sandbox)", () => {
     });
 
     it("says how to install Pebble when it is missing, and refuses an unknown stack (exit 2)", async () => {
-        const missing = await startSandbox([], { ...process.env, PATH: "/nonexistent" }).finished;
+        const missing = await startSandbox(ONE_APP, { ...process.env, PATH: "/nonexistent" }).finished;
         expect(missing.code).toBe(2);
         expect(missing.out).toContain("pebble is not on PATH: install it with `apt-get install -y pebble`");
 
         const unknown = await startSandbox(["--stack", "qa"]).finished;
         expect(unknown.code).toBe(2);
-        expect(unknown.out).toContain("no stack file Pulumi.qa.yaml; stacks in this project: prod, staging");
+        expect(unknown.out).toContain(`no stack file Pulumi.qa.yaml; stacks in this project: ${availableStacks().join(", ")}`);
     });
 });

@@ -14,15 +14,19 @@ import Cloudflare from "cloudflare";
 import { startCloudflareServer, type LocalCloudflareServer } from "../local/cloudflare-server";
 import { startScalewayServer, type LoadBalancerSnapshot, type LocalScalewayServer } from "../local/scaleway-server";
 import { freeTcpPort } from "../local/ports";
-import { projectRoot } from "../scripts/stackConfig";
+import { availableStacks, projectRoot } from "../scripts/stackConfig";
 import { runStatus } from "../scripts/status";
 import type { StatusReport } from "../scripts/statusReport";
+import { fixtureStack } from "./support/program";
 
 const DAY_MS = 86_400_000;
 const STAGING_LB = "private-lb-staging-test";
 const STAGING_NETWORK = "3b9f6e2a-1c4d-4e8f-a7b6-5d4c3b2a1f0e";
 const STAGING_IP = "172.16.8.5";
-const STAGING_NAME = "test.staging.example.com";
+const STAGING_NAME = "test.staging.example.net";
+/** The fixture stacks: one app in staging (network by id), and three apps in prod on two LBs (prod's network by name). */
+const ONE_APP = fixtureStack("one-app");
+const THREE_APPS = fixtureStack("three-apps");
 const FAST_RETRY = { attempts: 2, baseDelayMs: 10, maxDelayMs: 20, retryAfterCapMs: 50 };
 
 let server: LocalScalewayServer;
@@ -102,7 +106,7 @@ describe("status against the local Scaleway API", () => {
     it("reports a healthy LB: exit 0, the certificate with its names, days left, renewal date and frontend", async () => {
         const { lb, certificateId, frontendName } = await healthyStaging();
 
-        const human = await status("--stack", "staging", "--skip-dns");
+        const human = await status("--stack", ONE_APP, "--skip-dns");
         expect(human.err).toBe("");
         expect(human.code).toBe(0);
         expect(human.out).toContain(`Load balancer ${STAGING_LB} (fr-par-1/${lb.id})`);
@@ -116,9 +120,9 @@ describe("status against the local Scaleway API", () => {
         expect(human.out).toContain("Healthy: no problems found.");
         expect(human.out).toContain("DNS not checked (--skip-dns)");
 
-        const { code, report } = await statusJson("--stack", "staging", "--skip-dns");
+        const { code, report } = await statusJson("--stack", ONE_APP, "--skip-dns");
         expect(code).toBe(0);
-        expect(report).toMatchObject({ stack: "staging", environment: "staging", loadBalancerName: STAGING_LB, healthy: true, dnsChecked: false, problems: [] });
+        expect(report).toMatchObject({ stack: "one-app", environment: "staging", expected: [{ name: STAGING_LB, zone: "fr-par-1" }], healthy: true, dnsChecked: false, problems: [] });
         expect(report.loadBalancers).toHaveLength(1);
         const [certificate] = report.loadBalancers[0].certificates;
         expect(certificate).toMatchObject({ id: `fr-par-1/${certificateId}`, status: "ready", names: [STAGING_NAME], daysLeft: 88, usedBy: [`${frontendName} (:443)`] });
@@ -131,10 +135,10 @@ describe("status against the local Scaleway API", () => {
 
     it("reports a missing LB (exit 1)", async () => {
         server.seedLoadBalancer({ name: `${STAGING_LB}-old`, privateNetworks: [] });
-        const run = await status("--stack", "staging", "--skip-dns");
+        const run = await status("--stack", ONE_APP, "--skip-dns");
         expect(run.code).toBe(1);
         expect(run.out).toContain(`[load-balancer-missing] no load balancer named ${STAGING_LB} in fr-par-1`);
-        const { code, report } = await statusJson("--stack", "staging", "--skip-dns");
+        const { code, report } = await statusJson("--stack", ONE_APP, "--skip-dns");
         expect(code).toBe(1);
         expect(kinds(report)).toEqual(["load-balancer-missing"]);
         expect(report.loadBalancers).toEqual([]);
@@ -144,10 +148,10 @@ describe("status against the local Scaleway API", () => {
         const lb = seedStagingLb();
         const expired = await upload(lb, { daysAgo: 91, daysLeft: -1 }, "expired cert");
         server.seedFrontend({ lbId: lb.id, name: "frontend-443", inboundPort: 443, certificateIds: [expired] });
-        const run = await status("--stack", "staging", "--skip-dns");
+        const run = await status("--stack", ONE_APP, "--skip-dns");
         expect(run.code).toBe(1);
         expect(run.out).toMatch(/\[certificate-expired\] certificate expired cert expired on \d{4}-\d\d-\d\d \d\d:\d\dZ and is still on the LB/);
-        const { report } = await statusJson("--stack", "staging", "--skip-dns");
+        const { report } = await statusJson("--stack", ONE_APP, "--skip-dns");
         expect(kinds(report)).toEqual(["certificate-expired"]);
         expect(report.loadBalancers[0].certificates[0].daysLeft).toBe(-1);
     });
@@ -156,10 +160,10 @@ describe("status against the local Scaleway API", () => {
         const { lb } = await healthyStaging();
         server.failCertificateUploads("certificate chain is incomplete");
         const failed = await upload(lb, FRESH, "broken cert");
-        const run = await status("--stack", "staging", "--skip-dns");
+        const run = await status("--stack", ONE_APP, "--skip-dns");
         expect(run.code).toBe(1);
         expect(run.out).toContain("[certificate-error] certificate broken cert is in status error (certificate chain is incomplete) and still on the LB");
-        const { report } = await statusJson("--stack", "staging", "--skip-dns");
+        const { report } = await statusJson("--stack", ONE_APP, "--skip-dns");
         expect(kinds(report)).toEqual(["certificate-error"]);
         expect(report.loadBalancers[0].problems[0].subject).toBe(`fr-par-1/${failed}`);
     });
@@ -169,21 +173,21 @@ describe("status against the local Scaleway API", () => {
         const first = await upload(lb, FRESH, "first");
         const second = await upload(lb, FRESH, "second");
         server.seedFrontend({ lbId: lb.id, name: "frontend-443", inboundPort: 443, certificateIds: [first, second] });
-        const run = await status("--stack", "staging", "--skip-dns");
+        const run = await status("--stack", ONE_APP, "--skip-dns");
         expect(run.code).toBe(1);
         expect(run.out).toContain(`[frontend-several-certificates] frontend frontend-443 (:443) carries 2 certificates (${first}, ${second})`);
-        const { report } = await statusJson("--stack", "staging", "--skip-dns");
+        const { report } = await statusJson("--stack", ONE_APP, "--skip-dns");
         expect(kinds(report)).toEqual(["frontend-several-certificates"]);
     });
 
     it("reports a left-over certificate no frontend uses", async () => {
         const { lb } = await healthyStaging();
         const leftOver = await upload(lb, FRESH, "left-over");
-        const run = await status("--stack", "staging", "--skip-dns");
+        const run = await status("--stack", ONE_APP, "--skip-dns");
         expect(run.code).toBe(1);
         expect(run.out).toContain("[certificate-unused] certificate left-over is used by no frontend");
         expect(run.out.split("\n").find((line) => line.startsWith(`fr-par-1/${leftOver}`))).toMatch(/none$/);
-        const { report } = await statusJson("--stack", "staging", "--skip-dns");
+        const { report } = await statusJson("--stack", ONE_APP, "--skip-dns");
         expect(kinds(report)).toEqual(["certificate-unused"]);
         expect(report.loadBalancers[0].problems[0].subject).toBe(`fr-par-1/${leftOver}`);
     });
@@ -193,17 +197,17 @@ describe("status against the local Scaleway API", () => {
         // 90-day certificate with 25 days left: past both the 30-day floor and the 1/3 rule.
         const old = await upload(lb, { daysAgo: 65, daysLeft: 25 }, "old cert");
         server.seedFrontend({ lbId: lb.id, name: "frontend-443", inboundPort: 443, certificateIds: [old] });
-        const run = await status("--stack", "staging", "--skip-dns");
+        const run = await status("--stack", ONE_APP, "--skip-dns");
         expect(run.code).toBe(1);
         expect(run.out).toMatch(/\[renewal-overdue\] certificate old cert on frontend-443 \(:443\) was due for renewal on \S+ \S+ \(2[45] days left\): run pulumi up/);
-        const { report } = await statusJson("--stack", "staging", "--skip-dns");
+        const { report } = await statusJson("--stack", ONE_APP, "--skip-dns");
         expect(kinds(report)).toEqual(["renewal-overdue"]);
     });
 
     it("reports a TLS frontend without a certificate, and a TLS port with no frontend at all", async () => {
         const lb = seedStagingLb();
         server.seedFrontend({ lbId: lb.id, name: "frontend-443", inboundPort: 443 });
-        const run = await status("--stack", "staging", "--skip-dns");
+        const run = await status("--stack", ONE_APP, "--skip-dns");
         expect(run.code).toBe(1);
         expect(run.out).toContain("[tls-frontend-without-certificate] TLS frontend frontend-443 (:443) has no certificate");
 
@@ -211,11 +215,11 @@ describe("status against the local Scaleway API", () => {
         try {
             bare.seedLoadBalancer({ name: STAGING_LB, privateNetworks: [{ id: STAGING_NETWORK, ip: STAGING_IP }] });
             let out = "";
-            const code = await runStatus(["--stack", "staging", "--skip-dns", "--json"], { env: bare.env, retry: FAST_RETRY, out: (text) => (out += text), err: () => undefined });
+            const code = await runStatus(["--stack", ONE_APP, "--skip-dns", "--json"], { env: bare.env, retry: FAST_RETRY, out: (text) => (out += text), err: () => undefined });
             expect(code).toBe(1);
             expect(kinds(JSON.parse(out) as StatusReport)).toEqual(["tls-frontend-missing"]);
             let human = "";
-            await runStatus(["--stack", "staging", "--skip-dns"], { env: bare.env, retry: FAST_RETRY, out: (text) => (human += text), err: () => undefined });
+            await runStatus(["--stack", ONE_APP, "--skip-dns"], { env: bare.env, retry: FAST_RETRY, out: (text) => (human += text), err: () => undefined });
             expect(human).toContain("  (no certificates)\n\n  (no frontends)");
             expect(human).toContain("[tls-frontend-missing] no frontend on port 443 for app test: the CCM has not created it");
         } finally {
@@ -227,7 +231,7 @@ describe("status against the local Scaleway API", () => {
         const lb = seedStagingLb({ attached: false });
         const certificateId = await upload(lb, FRESH);
         server.seedFrontend({ lbId: lb.id, name: "frontend-443", inboundPort: 443, certificateIds: [certificateId] });
-        const { code, report } = await statusJson("--stack", "staging", "--skip-dns");
+        const { code, report } = await statusJson("--stack", ONE_APP, "--skip-dns");
         expect(code).toBe(1);
         expect(kinds(report)).toEqual(["private-ip-missing"]);
         expect(report.loadBalancers[0].problems[0].message).toContain(STAGING_NETWORK);
@@ -236,7 +240,7 @@ describe("status against the local Scaleway API", () => {
     it("retries a 429 from the LB API and still answers", async () => {
         await healthyStaging();
         server.failNext({ method: "GET", pathPattern: /\/lbs$/, status: 429, retryAfterSeconds: 0 });
-        const run = await status("--stack", "staging", "--skip-dns");
+        const run = await status("--stack", ONE_APP, "--skip-dns");
         expect(run.code).toBe(0);
         expect(server.callCount("GET", /\/lbs$/)).toBe(2);
     });
@@ -253,15 +257,42 @@ describe("status of a stack whose network is known by name", () => {
                 { id: "7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f", ip: "172.16.4.10/22" },
             ],
         });
-        const { report } = await statusJson("--stack", "prod", "--skip-dns");
+        const { report } = await statusJson("--stack", THREE_APPS, "--skip-dns");
         expect(report.problems.map((problem) => problem.kind)).not.toContain("private-network-unresolved");
         expect(report.loadBalancers[0].privateIps).toEqual({ prod: "172.16.0.10", monitoring: "172.16.4.10" });
+        expect(report.problems.map((problem) => problem.message)).toEqual([
+            "no load balancer named private-lb-prod-backoffice in fr-par-1: has `pulumi up -s three-apps` run with these credentials?",
+        ]);
         expect(server.callCount("GET", /^\/vpc\/v2\/regions\/fr-par\/private-networks/)).toBeGreaterThan(0);
+    });
+
+    it("expects one LB per app that owns one, each with the TLS ports of the apps on it", async () => {
+        const prodNetwork = { id: "0f6b1d2e-3c4a-4b5d-8e6f-7a8b9c0d1e2f", name: "pn-prod", ip: "172.16.0.10/22" };
+        server.seedLoadBalancer({ name: "private-lb-prod-test", zone: "fr-par-1", privateNetworks: [prodNetwork, { id: "7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f", ip: "172.16.4.10/22" }] });
+        server.seedLoadBalancer({ name: "private-lb-prod-backoffice", zone: "fr-par-1", privateNetworks: [{ ...prodNetwork, ip: "172.16.0.11/22" }] });
+        const { code, report } = await statusJson("--stack", THREE_APPS, "--skip-dns");
+        expect(code).toBe(1);
+        expect(report.expected).toEqual([
+            { name: "private-lb-prod-test", zone: "fr-par-1" },
+            { name: "private-lb-prod-backoffice", zone: "fr-par-1" },
+        ]);
+        expect(report.loadBalancers.map((lb) => [lb.name, lb.privateIps, lb.problems.map((problem) => problem.message)])).toEqual([
+            [
+                "private-lb-prod-test",
+                { prod: "172.16.0.10", monitoring: "172.16.4.10" },
+                [
+                    "no frontend on port 443 for app test: the CCM has not created it (check the Service and the CCM's events)",
+                    "no frontend on port 8443 for app grafana: the CCM has not created it (check the Service and the CCM's events)",
+                ],
+            ],
+            ["private-lb-prod-backoffice", { prod: "172.16.0.11" }, ["no frontend on port 443 for app backoffice: the CCM has not created it (check the Service and the CCM's events)"]],
+        ]);
+        expect(report.problems).toEqual([]);
     });
 
     it("reports a network name that matches nothing", async () => {
         server.seedLoadBalancer({ name: "private-lb-prod-test", zone: "fr-par-1", privateNetworks: [{ id: "0f6b1d2e-3c4a-4b5d-8e6f-7a8b9c0d1e2f", name: "pn-other", ip: "172.16.0.10/22" }] });
-        const { code, report } = await statusJson("--stack", "prod", "--skip-dns");
+        const { code, report } = await statusJson("--stack", THREE_APPS, "--skip-dns");
         expect(code).toBe(1);
         expect(report.problems.map((problem) => problem.kind)).toContain("private-network-unresolved");
     });
@@ -269,7 +300,7 @@ describe("status of a stack whose network is known by name", () => {
 
 /** The zone of the staging stack, with A records as `pulumi up` would have made them (or not). */
 async function stagingZone(records: { name: string; content: string; proxied?: boolean }[]): Promise<void> {
-    const zone = cloudflare.addZone("example.com");
+    const zone = cloudflare.addZone("example.net");
     const client = new Cloudflare({ apiToken: cloudflare.apiToken, baseURL: cloudflare.baseUrl });
     for (const record of records) {
         await client.dns.records.create({ zone_id: zone.id, type: "A", name: record.name, content: record.content, ttl: 120, proxied: record.proxied ?? false });
@@ -280,11 +311,11 @@ describe("status checks the Cloudflare A records", () => {
     it("is healthy when every name points at the LB's private IP in its environment, unproxied", async () => {
         await healthyStaging();
         await stagingZone([{ name: STAGING_NAME, content: STAGING_IP }]);
-        const human = await status("--stack", "staging");
+        const human = await status("--stack", ONE_APP);
         expect(human.code).toBe(0);
         expect(human.out).not.toContain("DNS not checked");
         expect(human.out.split("\n").find((line) => line.startsWith(STAGING_NAME))).toMatch(new RegExp(`^${STAGING_NAME}\\s+staging\\s+${STAGING_IP}\\s+${STAGING_IP}\\s+yes$`));
-        const { code, report } = await statusJson("--stack", "staging");
+        const { code, report } = await statusJson("--stack", ONE_APP);
         expect(code).toBe(0);
         expect(report.dnsChecked).toBe(true);
         expect(report.loadBalancers[0].dns).toEqual([{ app: "test", environment: "staging", fqdn: STAGING_NAME, expected: STAGING_IP, actual: [STAGING_IP], ok: true }]);
@@ -293,7 +324,7 @@ describe("status checks the Cloudflare A records", () => {
     it("reports a name with no A record", async () => {
         await healthyStaging();
         await stagingZone([]);
-        const run = await status("--stack", "staging");
+        const run = await status("--stack", ONE_APP);
         expect(run.code).toBe(1);
         expect(run.out).toContain(`[dns-record-missing] ${STAGING_NAME} has no A record: expected ${STAGING_IP} (the LB in staging)`);
     });
@@ -301,10 +332,10 @@ describe("status checks the Cloudflare A records", () => {
     it("reports a name pointing elsewhere", async () => {
         await healthyStaging();
         await stagingZone([{ name: STAGING_NAME, content: "10.0.0.7" }]);
-        const run = await status("--stack", "staging");
+        const run = await status("--stack", ONE_APP);
         expect(run.code).toBe(1);
         expect(run.out).toContain(`[dns-record-wrong] ${STAGING_NAME} points at 10.0.0.7, not at the LB's private IP in staging (${STAGING_IP})`);
-        const { report } = await statusJson("--stack", "staging");
+        const { report } = await statusJson("--stack", ONE_APP);
         expect(kinds(report)).toEqual(["dns-record-wrong"]);
         expect(report.loadBalancers[0].dns[0]).toMatchObject({ expected: STAGING_IP, actual: ["10.0.0.7"], ok: false });
     });
@@ -312,30 +343,30 @@ describe("status checks the Cloudflare A records", () => {
     it("reports a proxied record", async () => {
         await healthyStaging();
         await stagingZone([{ name: STAGING_NAME, content: STAGING_IP, proxied: true }]);
-        const { code, report } = await statusJson("--stack", "staging");
+        const { code, report } = await statusJson("--stack", ONE_APP);
         expect(code).toBe(1);
         expect(kinds(report)).toEqual(["dns-record-proxied"]);
     });
 
     it("reports a zone the token cannot see", async () => {
         await healthyStaging();
-        const run = await status("--stack", "staging");
+        const run = await status("--stack", ONE_APP);
         expect(run.code).toBe(1);
-        expect(run.out).toContain(`[dns-lookup-failed] Cloudflare lookup of ${STAGING_NAME} failed: 0 Cloudflare zones named example.com are visible to this token`);
+        expect(run.out).toContain(`[dns-lookup-failed] Cloudflare lookup of ${STAGING_NAME} failed: 0 Cloudflare zones named example.net are visible to this token`);
     });
 });
 
 describe("status usage and credential errors (exit 2)", () => {
     it("names the environment variables when the Scaleway keys are missing", async () => {
         let err = "";
-        const code = await runStatus(["--stack", "staging", "--skip-dns"], { env: {}, out: () => undefined, err: (text) => (err += text) });
+        const code = await runStatus(["--stack", ONE_APP, "--skip-dns"], { env: {}, out: () => undefined, err: (text) => (err += text) });
         expect(code).toBe(2);
         expect(err).toContain("SCW_ACCESS_KEY and SCW_SECRET_KEY");
     });
 
     it("asks for the Cloudflare token unless --skip-dns", async () => {
         let err = "";
-        const code = await runStatus(["--stack", "staging"], { env: server.env, out: () => undefined, err: (text) => (err += text) });
+        const code = await runStatus(["--stack", ONE_APP], { env: server.env, out: () => undefined, err: (text) => (err += text) });
         expect(code).toBe(2);
         expect(err).toContain("CLOUDFLARE_API_TOKEN");
         expect(err).toContain("or pass --skip-dns to check the LB without the Cloudflare A records");
@@ -358,15 +389,15 @@ describe("status usage and credential errors (exit 2)", () => {
     it("refuses a missing --stack, an unknown flag and an unknown stack", async () => {
         expect((await status()).code).toBe(2);
         expect((await status()).err).toContain("--stack is required");
-        expect((await status("--stack", "staging", "--verbose")).err).toContain("unknown argument --verbose");
+        expect((await status("--stack", ONE_APP, "--verbose")).err).toContain("unknown argument --verbose");
         const unknown = await status("--stack", "qa", "--skip-dns");
         expect(unknown.code).toBe(2);
-        expect(unknown.err).toContain("no stack file Pulumi.qa.yaml; stacks in this project: prod, staging");
+        expect(unknown.err).toContain(`no stack file Pulumi.qa.yaml; stacks in this project: ${availableStacks().join(", ")}`);
     });
 
     it("reports refused credentials as exit 2 with a JSON error document", async () => {
         let out = "";
-        const code = await runStatus(["--stack", "staging", "--skip-dns", "--json"], {
+        const code = await runStatus(["--stack", ONE_APP, "--skip-dns", "--json"], {
             env: { ...server.env, SCW_SECRET_KEY: "6ba7b810-9dad-11d1-80b4-00c04fd430c8" },
             retry: FAST_RETRY,
             out: (text) => (out += text),
@@ -381,7 +412,7 @@ describe("status usage and credential errors (exit 2)", () => {
     it("says which API could not be reached, and which variable points at it", async () => {
         let err = "";
         const closedPort = await freeTcpPort();
-        const code = await runStatus(["--stack", "staging", "--skip-dns"], {
+        const code = await runStatus(["--stack", ONE_APP, "--skip-dns"], {
             env: { ...server.env, SCW_API_URL: `http://127.0.0.1:${closedPort}` },
             retry: FAST_RETRY,
             out: () => undefined,
@@ -405,17 +436,17 @@ describe("status as a real command", () => {
 
     it("exits 0 when healthy, 1 on a problem and 2 without credentials", async () => {
         const { lb } = await healthyStaging();
-        const healthy = await command(["--stack", "staging", "--skip-dns", "--json"], server.env);
+        const healthy = await command(["--stack", ONE_APP, "--skip-dns", "--json"], server.env);
         expect(healthy.stderr).toBe("");
         expect(healthy.code).toBe(0);
         expect((JSON.parse(healthy.stdout) as StatusReport).healthy).toBe(true);
 
         await upload(lb, FRESH, "left-over");
-        const problem = await command(["--stack", "staging", "--skip-dns"], server.env);
+        const problem = await command(["--stack", ONE_APP, "--skip-dns"], server.env);
         expect(problem.code).toBe(1);
         expect(problem.stdout).toContain("[certificate-unused]");
 
-        const noCredentials = await command(["--stack", "staging", "--skip-dns"], {});
+        const noCredentials = await command(["--stack", ONE_APP, "--skip-dns"], {});
         expect(noCredentials.code).toBe(2);
         expect(noCredentials.stderr).toContain("SCW_ACCESS_KEY and SCW_SECRET_KEY");
     });

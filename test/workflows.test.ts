@@ -1,11 +1,13 @@
 /**
  * The GitHub workflows, parsed: triggers, jobs and their order, permissions, the Pulumi commands each
- * path can run, and that every credential is a `${{ secrets.* }}` expression, never a value.
+ * path can run, the renewal and status schedules (and that the renewal schedule fits the shortest
+ * certificate lifetime), and that every credential is a `${{ secrets.* }}` expression, never a value.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { checkRenewalCadence, longestGapMs } from "../scripts/renewalCadence";
 
 const root = join(__dirname, "..");
 const workflowsDir = join(root, ".github", "workflows");
@@ -28,7 +30,7 @@ interface Job {
     container?: string;
     environment?: string;
     permissions?: Permissions;
-    strategy?: { "fail-fast"?: boolean; matrix: Record<string, unknown[]> };
+    strategy?: { "fail-fast"?: boolean; matrix: Record<string, unknown[]> & { include?: Record<string, string>[] } };
     concurrency?: { group: string; "cancel-in-progress": boolean };
     uses?: string;
     with?: Record<string, unknown>;
@@ -51,11 +53,13 @@ function load(file: string): { text: string; workflow: Workflow } {
 
 const main = load("pulumi.yml");
 const up = load("pulumi-up.yml");
-const workflows = { "pulumi.yml": main, "pulumi-up.yml": up };
+const renewal = load("renewal.yml");
+const status = load("status.yml");
+const workflows = { "pulumi.yml": main, "pulumi-up.yml": up, "renewal.yml": renewal, "status.yml": status };
 const rootPackage = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies: Record<string, string>; engines: { node: string } };
 
 const SECRET_EXPRESSION = /^\$\{\{ secrets\.([A-Z0-9_]+) \}\}$/;
-const CREDENTIAL_NAME = /KEY|SECRET|TOKEN|PASSPHRASE|PASSWORD|CREDENTIAL|KUBE_?CONFIG/i;
+const CREDENTIAL_NAME = /KEY|SECRET|TOKEN|PASSPHRASE|PASSWORD|CREDENTIAL|KUBE_?CONFIG|WEBHOOK/i;
 
 function stepsUsing(job: Job, action: string): Step[] {
     return (job.steps ?? []).filter((step) => step.uses?.split("@")[0] === action);
@@ -91,15 +95,24 @@ function strings(value: unknown): string[] {
     return [];
 }
 
+function crons(workflow: Workflow): string[] {
+    return ((workflow.on.schedule ?? []) as { cron: string }[]).map((entry) => entry.cron);
+}
+
 describe("triggers", () => {
-    it("previews pull requests to main, deploys pushes to main, weekly (renewals) and on demand", () => {
+    it("previews pull requests to main, deploys pushes to main and on demand, never on a schedule", () => {
         expect(main.workflow.on).toEqual({
             pull_request: { branches: ["main"] },
             push: { branches: ["main"] },
-            schedule: [{ cron: expect.stringMatching(/^(\S+\s+){4}\S+$/) }],
             workflow_dispatch: {},
         });
         expect(Object.keys(up.workflow.on)).toEqual(["workflow_call"]);
+    });
+
+    it("renews and watches on schedules of their own, and on demand", () => {
+        for (const { workflow } of [renewal, status]) {
+            expect(workflow.on).toEqual({ schedule: [{ cron: expect.stringMatching(/^(\S+\s+){4}\S+$/) }], workflow_dispatch: {} });
+        }
     });
 });
 
@@ -123,7 +136,7 @@ describe("jobs", () => {
 
     it("sets up Node 20 with the npm cache and installs with npm ci wherever it runs code", () => {
         expect(rootPackage.engines.node).toMatch(/^>=20\./);
-        const codeJobs = [jobs.test, jobs.preview, up.workflow.jobs.up];
+        const codeJobs = [jobs.test, jobs.preview, up.workflow.jobs.up, renewal.workflow.jobs.renew, status.workflow.jobs.status];
         for (const job of codeJobs) {
             expect(stepsUsing(job, "actions/checkout")).toHaveLength(1);
             expect(stepsUsing(job, "actions/setup-node").map((step) => step.with)).toEqual([{ "node-version": 20, cache: "npm" }]);
@@ -157,7 +170,14 @@ describe("jobs", () => {
     });
 
     it("targets stacks that exist as stack files", () => {
-        const stacks = [...(jobs.preview.strategy?.matrix.stack ?? []), jobs["up-staging"].with?.stack, jobs["up-prod"].with?.stack];
+        const stacks = [
+            ...(jobs.preview.strategy?.matrix.stack ?? []),
+            jobs["up-staging"].with?.stack,
+            jobs["up-prod"].with?.stack,
+            ...(renewal.workflow.jobs.renew.strategy?.matrix.include ?? []).map((entry) => entry.stack),
+            ...(status.workflow.jobs.status.strategy?.matrix.stack ?? []),
+        ];
+        expect(stacks).toHaveLength(8);
         for (const stack of stacks) {
             expect(existsSync(join(root, `Pulumi.${String(stack)}.yaml`))).toBe(true);
         }
@@ -198,8 +218,9 @@ describe("the Pulumi action", () => {
 
 describe("permissions and concurrency", () => {
     it("grants contents: read at the top of every workflow", () => {
-        expect(main.workflow.permissions).toEqual({ contents: "read" });
-        expect(up.workflow.permissions).toEqual({ contents: "read" });
+        for (const { workflow } of Object.values(workflows)) {
+            expect(workflow.permissions).toEqual({ contents: "read" });
+        }
     });
 
     it("grants pull-requests: write to the commenting preview job and no write anywhere else", () => {
@@ -245,7 +266,8 @@ describe("no secret is inlined", () => {
             }
         }
         expect(offenders).toEqual([]);
-        expect(credentials).toBe(14); // 7 in the preview job, 7 in the up job
+        // 7 in the preview job, 7 in the up job, 13 in the renewal job (kubeconfig, then 6 per Pulumi step), 4 in the status job
+        expect(credentials).toBe(31);
     });
 
     it("never expands an expression inside a shell script (secrets reach scripts through env only)", () => {
@@ -262,5 +284,131 @@ describe("no secret is inlined", () => {
                 expect(strings(workflow).filter((value) => pattern.test(value))).toEqual([]);
             }
         }
+    });
+});
+
+/** The shell scripts of a job's steps, in order, with the step's name. */
+function scriptsOf(job: Job): { name: string; run: string; env: Record<string, unknown> }[] {
+    return (job.steps ?? []).flatMap((step) => (step.run === undefined ? [] : [{ name: step.name ?? step.run, run: step.run, env: step.env ?? {} }]));
+}
+
+function indexOfScript(job: Job, pattern: RegExp): number {
+    const index = scriptsOf(job).findIndex((script) => pattern.test(script.run));
+    expect(index, `a step running ${pattern}`).toBeGreaterThanOrEqual(0);
+    return index;
+}
+
+describe("renewal: on a schedule, with nobody in the loop, bounded to certificates", () => {
+    const job = renewal.workflow.jobs.renew;
+    const SCHEDULE_FROM = new Date("2026-12-01T00:00:00Z");
+
+    it("runs per stack in an environment of its own for prod (no reviewer), staging in staging, from main only", () => {
+        expect(job.if).toBe("github.ref == 'refs/heads/main'");
+        expect(job.environment).toBe("${{ matrix.environment }}");
+        expect(job.strategy).toEqual({
+            "fail-fast": false,
+            matrix: { include: [{ stack: "staging", environment: "staging" }, { stack: "prod", environment: "production-renewal" }] },
+        });
+        // The approval gate of `production` stays on every other change to prod.
+        expect(job.strategy?.matrix.include?.map((entry) => entry.environment)).not.toContain("production");
+        expect(main.workflow.jobs["up-prod"].with?.environment).toBe("production");
+    });
+
+    it("never overlaps a deployment of the same stack", () => {
+        expect(job.concurrency).toEqual({ group: "pulumi-up-${{ matrix.stack }}", "cancel-in-progress": false });
+        expect(up.workflow.jobs.up.concurrency?.group.replace("inputs.stack", "matrix.stack")).toBe(job.concurrency?.group);
+    });
+
+    it("checks the stack and the schedule, refreshes, previews as JSON, runs the guard, and only then updates the guard's targets", () => {
+        const scripts = scriptsOf(job);
+        const check = indexOfScript(job, /^npm run check -- --stack "\$STACK" --renewal-workflow \.github\/workflows\/renewal\.yml$/);
+        const guardStep = indexOfScript(job, /npm run --silent renewal-guard -- --plan "\$RUNNER_TEMP\/plan\.json" --targets "\$RUNNER_TEMP\/targets\.txt"/);
+        const upStep = indexOfScript(job, /pulumi up /);
+        expect(check).toBeLessThan(guardStep);
+        expect(guardStep).toBeLessThan(upStep);
+
+        const guardLines = scripts[guardStep].run.trim().split("\n");
+        expect(guardLines).toEqual([
+            'pulumi login "$PULUMI_BACKEND_URL"',
+            'pulumi refresh --stack "$STACK" --yes --skip-preview --non-interactive',
+            'pulumi preview --stack "$STACK" --json --non-interactive --policy-pack policy > "$RUNNER_TEMP/plan.json"',
+            'npm run --silent renewal-guard -- --plan "$RUNNER_TEMP/plan.json" --targets "$RUNNER_TEMP/targets.txt"',
+        ]);
+        // The update: nothing when nothing is due, else exactly the targets the guard allowed.
+        const upScript = scripts[upStep].run;
+        expect(upScript).toContain('if [ ! -s "$RUNNER_TEMP/targets.txt" ]; then echo "Nothing to renew."; exit 0; fi');
+        expect(upScript).toContain('while IFS= read -r urn; do targets+=(--target "$urn"); done < "$RUNNER_TEMP/targets.txt"');
+        expect(upScript).toMatch(/pulumi up --stack "\$STACK" --yes --skip-preview --non-interactive --policy-pack policy "\$\{targets\[@\]\}"$/m);
+        // No other step of the job changes anything.
+        const pulumiCommands = scripts.flatMap((script) => script.run.split("\n").filter((line) => /^\s*pulumi /.test(line)).map((line) => line.trim().split(" ")[1]));
+        expect(pulumiCommands).toEqual(["login", "refresh", "preview", "up"]);
+    });
+
+    it("installs the CLI of the SDK's version without running a command through the action", () => {
+        const steps = stepsUsing(job, "pulumi/actions");
+        expect(steps.map((step) => [step.uses, step.with])).toEqual([["pulumi/actions@v7", { "pulumi-version": rootPackage.dependencies["@pulumi/pulumi"] }]]);
+    });
+
+    it("passes the environment's read-write credentials to the Pulumi steps only", () => {
+        const pulumiEnv = {
+            PULUMI_BACKEND_URL: "${{ vars.PULUMI_BACKEND_URL }}",
+            PULUMI_CONFIG_PASSPHRASE: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}",
+            AWS_ACCESS_KEY_ID: "${{ secrets.AWS_ACCESS_KEY_ID }}",
+            AWS_SECRET_ACCESS_KEY: "${{ secrets.AWS_SECRET_ACCESS_KEY }}",
+            SCW_ACCESS_KEY: "${{ secrets.SCW_ACCESS_KEY }}",
+            SCW_SECRET_KEY: "${{ secrets.SCW_SECRET_KEY }}",
+            CLOUDFLARE_API_TOKEN: "${{ secrets.CLOUDFLARE_API_TOKEN }}",
+        };
+        const withPulumi = scriptsOf(job).filter((script) => /pulumi /.test(script.run));
+        expect(withPulumi.map((script) => script.env)).toEqual([pulumiEnv, pulumiEnv]);
+        expect(scriptsOf(job).filter((script) => !/pulumi /.test(script.run) && Object.keys(script.env).some((name) => name !== "KUBE_CONFIG"))).toEqual([]);
+        expect(job.env).toEqual({ STACK: "${{ matrix.stack }}" });
+    });
+
+    it("runs at least daily and at least four times per renewal window of the shortest profile (shortlived)", () => {
+        const schedule = crons(renewal.workflow);
+        expect(longestGapMs(schedule, SCHEDULE_FROM)).toBeLessThanOrEqual(86_400_000);
+        const verdict = checkRenewalCadence(schedule, [{ holder: "a shortlived stack", profile: "shortlived" }, { holder: "a classic stack" }, { holder: "a tlsserver stack", profile: "tlsserver" }], SCHEDULE_FROM);
+        expect(verdict).toEqual({ problems: [], warnings: [], longestGapMs: 6 * 3_600_000 });
+    });
+
+    it("would fail the old weekly schedule, and a daily one for shortlived certificates", () => {
+        const weekly = checkRenewalCadence(["23 5 * * 1"], [{ holder: "stack prod", renewalMinDaysRemaining: 30 }], SCHEDULE_FROM);
+        expect(weekly.problems).toEqual([
+            "the renewal schedule (23 5 * * 1) leaves up to 7 days between runs: run it at least daily",
+            "stack prod: classic certificates (45 days) renew within their last 15 days, but the schedule runs only 2.1 times in that window (longest gap 7 days): run it at least every 90 h",
+        ]);
+        const daily = checkRenewalCadence(["0 4 * * *"], [{ holder: "stack staging", profile: "shortlived" }], SCHEDULE_FROM);
+        expect(daily.problems).toEqual([
+            "stack staging: shortlived certificates (160 h) renew within their last 53.3 h, but the schedule runs only 2.2 times in that window (longest gap 24 h): run it at least every 13.3 h",
+        ]);
+        expect(checkRenewalCadence([], [], SCHEDULE_FROM).problems).toEqual(["the renewal workflow has no schedule: certificates renew only when `pulumi up` runs"]);
+        expect(checkRenewalCadence(["0 */12 * * *"], [{ holder: "stack qa", profile: "weekly" }], SCHEDULE_FROM).warnings).toEqual([
+            'stack qa: the lifetime of ACME profile "weekly" is unknown, so the schedule cannot be judged for it (known: classic, tlsserver, shortlived)',
+        ]);
+    });
+});
+
+describe("status: watched every day with read-only credentials", () => {
+    const job = status.workflow.jobs.status;
+
+    it("runs at least daily for every stack, in no environment (no write credentials)", () => {
+        expect(longestGapMs(crons(status.workflow), new Date("2026-12-01T00:00:00Z"))).toBeLessThanOrEqual(86_400_000);
+        expect(job.strategy).toEqual({ "fail-fast": false, matrix: { stack: ["staging", "prod"] } });
+        expect(job.environment).toBeUndefined();
+        expect(job.if).toBeUndefined();
+    });
+
+    it("runs npm run status as JSON with an expiry threshold, so a problem fails the job", () => {
+        const [script] = scriptsOf(job).filter((candidate) => candidate.run.includes("status"));
+        expect(script.run).toBe('npm run --silent status -- --stack "$STACK" --json --expires-within 2d');
+        expect(script.env).toEqual({
+            STACK: "${{ matrix.stack }}",
+            SCW_ACCESS_KEY: "${{ secrets.PREVIEW_SCW_ACCESS_KEY }}",
+            SCW_SECRET_KEY: "${{ secrets.PREVIEW_SCW_SECRET_KEY }}",
+            CLOUDFLARE_API_TOKEN: "${{ secrets.PREVIEW_CLOUDFLARE_API_TOKEN }}",
+            STATUS_WEBHOOK_URL: "${{ secrets.STATUS_WEBHOOK_URL }}",
+        });
+        expect(stepsUsing(job, "pulumi/actions")).toEqual([]);
     });
 });

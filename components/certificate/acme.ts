@@ -8,19 +8,14 @@
  * words for network errors. Concurrent issuances in one process therefore never share settings.
  */
 import * as acme from "acme-client";
-import type { Authorization } from "acme-client";
+import type { Authorization, Order } from "acme-client";
 // Type-only: acme-client's own typings are written against axios, its dependency.
 import type { AxiosRequestConfig, AxiosResponse } from "axios";
 import type { DnsChallenge, OrderCreateRequest } from "acme-client/types/rfc8555";
-import {
-    type AcmeHttpOptions,
-    ariCertId,
-    createAcmeHttpClient,
-    DEFAULT_REQUEST_TIMEOUT_MS,
-    networkErrorReason,
-    parseRetryAfterMs,
-} from "./ari";
-import { backoffDelayMs, type CloudflareOptions, type Dns01Challenge, validateTtl, withDns01Records } from "./dns01";
+import { type AcmeHttpOptions, createAcmeHttpClient, DEFAULT_REQUEST_TIMEOUT_MS, networkErrorReason } from "./acmeHttp";
+import { ariCertId } from "./ari";
+import { type CloudflareOptions, type Dns01Challenge, validateTtl, withDns01Records } from "./dns01";
+import { parseRetryAfterMs, pollUntil, type RetryPolicy, type Verdict, withRetries } from "./retry";
 import { createCsr, generateCertificateKey } from "./keys";
 import { type CertificateInfo, parseCertificateBundle } from "./pem";
 import type { KeyType } from "./types";
@@ -87,8 +82,10 @@ export interface RevokeRequest {
 const DEFAULT_MAX_RETRY_AFTER_SECONDS = 60;
 const DEFAULT_REQUEST_ATTEMPTS = 4;
 const DEFAULT_VALIDATION_MS = 120_000;
-const RETRY_BACKOFF_MS = { min: 1_000, max: 8_000 };
-const STATUS_BACKOFF_MS = { min: 500, max: 5_000 };
+/** Retries of one request: 1 s, 2 s, 4 s, then 8 s at most (jittered), or the CA's Retry-After. */
+const REQUEST_BACKOFF = { baseDelayMs: 1_000, maxDelayMs: 8_000 };
+/** Polls of authorizations and orders: the first look at once, then 50 ms doubling up to 5 s, or the CA's Retry-After. */
+const STATUS_POLL = { firstDelayMs: 50, maxDelayMs: 5_000 };
 
 /** The one method of acme-client's internal HttpClient every request goes through. */
 interface AcmeTransport {
@@ -110,26 +107,15 @@ interface TransportSettings {
     log: (line: string) => void;
 }
 
+/** What the transport saw of the CA's answers: the Retry-After of the last answer from each URL, for the polls. */
+type RetryAfterByUrl = Map<string, number>;
+
+/** One request's outcome: an answer, or a network error (with its reason in words when it is one). */
+type Exchange = { response: AxiosResponse<unknown> } | { error: unknown; reason: string | undefined };
+
 /** Whether a failed request is worth another try: the server is there but busy, or the line dropped. */
 function isRetryableStatus(status: number): boolean {
     return status === 429 || status >= 500;
-}
-
-/** Delay after failed try number `attempt` (from 1): 1 s, 2 s, 4 s, ... capped at 8 s. */
-export function retryDelayMs(attempt: number): number {
-    return backoffDelayMs(attempt - 1, RETRY_BACKOFF_MS);
-}
-
-/**
- * How many polls acme-client's backoff (min, 2·min, ... capped at max) needs to span `totalMs`: its
- * waits for a challenge or an order are bounded by attempts, not by time.
- */
-export function backoffAttemptsFor(totalMs: number, bounds: { min: number; max: number }): number {
-    let attempts = 1;
-    for (let waited = 0; waited < totalMs; attempts++) {
-        waited += backoffDelayMs(attempts - 1, bounds);
-    }
-    return attempts;
 }
 
 /** "3600 s (1 h)"-style wording for the time a CA asks to wait. */
@@ -153,88 +139,87 @@ function isTransientNetworkError(error: unknown): boolean {
     return code === "ECONNRESET" || code === "ECONNABORTED" || code === "ETIMEDOUT" || code === "EPIPE";
 }
 
-function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
+async function send(http: ReturnType<typeof createAcmeHttpClient>, config: AxiosRequestConfig): Promise<Exchange> {
+    try {
+        return { response: await http.request(config) };
+    } catch (error) {
+        return { error, reason: networkErrorReason(error) };
+    }
+}
+
+/** Another try for a dropped line or a busy CA; none when the CA asks to wait longer than this run does. */
+function exchangeVerdict(exchange: Exchange, what: string, maxRetryAfterMs: number): Verdict {
+    if ("error" in exchange) {
+        return { retry: exchange.reason !== undefined && isTransientNetworkError(exchange.error) };
+    }
+    const { response } = exchange;
+    if (!isRetryableStatus(response.status)) {
+        return { retry: false };
+    }
+    const header: unknown = response.headers["retry-after"];
+    const retryAfterMs = parseRetryAfterMs(header);
+    if (retryAfterMs !== undefined && retryAfterMs > maxRetryAfterMs) {
+        throw new AcmeRetryAfterTooLongError(
+            `the ACME server answered HTTP ${response.status} to ${what}${problemDetail(response.data)} ` +
+                `and asks to wait ${describeWait(retryAfterMs)} (Retry-After: ${String(header)}) before trying again; ` +
+                `this run waits at most ${describeWait(maxRetryAfterMs)}, try again later`,
+        );
+    }
+    return { retry: true, retryAfterMs };
 }
 
 /** The request function acme-client's HttpClient gets instead of its own (see the module comment). */
-function ownRequest(settings: TransportSettings): AcmeTransport["request"] {
+function ownRequest(settings: TransportSettings, retryAfterByUrl: RetryAfterByUrl): AcmeTransport["request"] {
     const http = createAcmeHttpClient(settings.http);
+    const policy: RetryPolicy = { attempts: settings.attempts, ...REQUEST_BACKOFF, retryAfterCapMs: settings.maxRetryAfterMs };
     return async (url, method, options = {}) => {
-        const config: AxiosRequestConfig = {
-            ...options,
-            url,
-            method,
-            headers: { ...options.headers, "Content-Type": "application/jose+json" },
-        };
-        for (let attempt = 1; ; attempt++) {
-            let response: AxiosResponse<unknown>;
-            try {
-                response = await http.request(config);
-            } catch (error) {
-                const reason = networkErrorReason(error);
-                if (reason === undefined) {
-                    throw error;
-                }
-                if (isTransientNetworkError(error) && attempt < settings.attempts) {
-                    settings.log(`ACME: ${method.toUpperCase()} ${url}: ${reason}; try ${attempt + 1} of ${settings.attempts} in ${describeWait(retryDelayMs(attempt))}`);
-                    await sleep(retryDelayMs(attempt));
-                    continue;
-                }
-                throw new AcmeServerUnreachableError(`cannot reach the ACME server at ${url}: ${reason}`);
+        const config: AxiosRequestConfig = { ...options, url, method, headers: { ...options.headers, "Content-Type": "application/jose+json" } };
+        const what = `${method.toUpperCase()} ${url}`;
+        const exchange = await withRetries(policy, () => send(http, config), (outcome) => exchangeVerdict(outcome, what, settings.maxRetryAfterMs), {
+            beforeRetry: (outcome, attempt, delayMs) => {
+                const seen = "error" in outcome ? `: ${outcome.reason}` : ` answered HTTP ${outcome.response.status}`;
+                settings.log(`ACME: ${what}${seen}; try ${attempt + 1} of ${settings.attempts} in ${describeWait(delayMs)}`);
+            },
+        });
+        if ("error" in exchange) {
+            if (exchange.reason === undefined) {
+                throw exchange.error;
             }
-            if (!isRetryableStatus(response.status)) {
-                return response;
-            }
-            const header: unknown = response.headers["retry-after"];
-            const retryAfterMs = parseRetryAfterMs(header, new Date());
-            if (retryAfterMs !== undefined && retryAfterMs > settings.maxRetryAfterMs) {
-                throw new AcmeRetryAfterTooLongError(
-                    `the ACME server answered HTTP ${response.status} to ${method.toUpperCase()} ${url}${problemDetail(response.data)} ` +
-                        `and asks to wait ${describeWait(retryAfterMs)} (Retry-After: ${String(header)}) before trying again; ` +
-                        `this run waits at most ${describeWait(settings.maxRetryAfterMs)}, try again later`,
-                );
-            }
-            if (attempt >= settings.attempts) {
-                // Let acme-client turn the CA's problem document into its error.
-                return response;
-            }
-            const delayMs = retryAfterMs ?? retryDelayMs(attempt);
-            settings.log(`ACME: ${method.toUpperCase()} ${url} answered HTTP ${response.status}; try ${attempt + 1} of ${settings.attempts} in ${describeWait(delayMs)}`);
-            await sleep(delayMs);
+            throw new AcmeServerUnreachableError(`cannot reach the ACME server at ${url}: ${exchange.reason}`);
         }
+        const retryAfterMs = parseRetryAfterMs(exchange.response.headers["retry-after"]);
+        if (retryAfterMs === undefined) {
+            retryAfterByUrl.delete(url);
+        } else {
+            retryAfterByUrl.set(url, retryAfterMs);
+        }
+        // A retryable status after the last try goes back too: acme-client turns the CA's problem document into its error.
+        return exchange.response;
     };
 }
 
-/** Gives `client` its own transport; fails loudly if acme-client's internals no longer look as expected. */
-function useOwnTransport(client: acme.Client, settings: TransportSettings): void {
-    const internals = (client as unknown as { http?: Partial<AcmeTransport> }).http;
-    if (typeof internals?.request !== "function") {
-        throw new Error("acme-client's HttpClient has no request method any more; this module supports acme-client 5.4.x");
-    }
-    internals.request = ownRequest(settings);
-}
-
+/** An acme-client Client over a transport of its own; fails loudly if acme-client's internals no longer look as expected. */
 function createClient(
     request: { directoryUrl: string; accountKeyPem: string; caCertificatesPem?: string },
     timeouts: AcmeTimeouts,
     log: (line: string) => void,
-): acme.Client {
-    const validationMs = timeouts.validationMs ?? DEFAULT_VALIDATION_MS;
-    const client = new acme.Client({
-        directoryUrl: request.directoryUrl,
-        accountKey: request.accountKeyPem,
-        backoffAttempts: backoffAttemptsFor(validationMs, STATUS_BACKOFF_MS),
-        backoffMin: STATUS_BACKOFF_MS.min,
-        backoffMax: STATUS_BACKOFF_MS.max,
-    });
-    useOwnTransport(client, {
-        http: { caCertificatesPem: request.caCertificatesPem, requestTimeoutMs: timeouts.requestMs ?? DEFAULT_REQUEST_TIMEOUT_MS },
-        maxRetryAfterMs: (timeouts.maxRetryAfterSeconds ?? DEFAULT_MAX_RETRY_AFTER_SECONDS) * 1000,
-        attempts: timeouts.requestAttempts ?? DEFAULT_REQUEST_ATTEMPTS,
-        log,
-    });
-    return client;
+): { client: acme.Client; retryAfterByUrl: RetryAfterByUrl } {
+    const client = new acme.Client({ directoryUrl: request.directoryUrl, accountKey: request.accountKeyPem });
+    const internals = (client as unknown as { http?: Partial<AcmeTransport> }).http;
+    if (typeof internals?.request !== "function") {
+        throw new Error("acme-client's HttpClient has no request method any more; this module supports acme-client 5.4.x");
+    }
+    const retryAfterByUrl: RetryAfterByUrl = new Map();
+    internals.request = ownRequest(
+        {
+            http: { caCertificatesPem: request.caCertificatesPem, requestTimeoutMs: timeouts.requestMs ?? DEFAULT_REQUEST_TIMEOUT_MS },
+            maxRetryAfterMs: (timeouts.maxRetryAfterSeconds ?? DEFAULT_MAX_RETRY_AFTER_SECONDS) * 1000,
+            attempts: timeouts.requestAttempts ?? DEFAULT_REQUEST_ATTEMPTS,
+            log,
+        },
+        retryAfterByUrl,
+    );
+    return { client, retryAfterByUrl };
 }
 
 /** Lowercased, trimmed names; refuses an empty list and duplicates, which the CA would refuse later. */
@@ -271,6 +256,103 @@ function missingNames(leaf: CertificateInfo, domains: string[]): string[] {
     return domains.filter((domain) => !present.has(domain));
 }
 
+/** An ACME object the CA works on (authorization, order) as its last answer showed it. */
+interface Pollable {
+    status: string;
+    url?: string;
+}
+
+/**
+ * Polls the CA until every object `look` fetches is valid: the first look at once, then the backoff, or
+ * the CA's own Retry-After when it is longer. An invalid object fails with the CA's words (`failure`).
+ */
+async function waitUntilValid<T extends Pollable>(
+    what: string,
+    look: () => Promise<T[]>,
+    failure: (item: T) => string,
+    retryAfterByUrl: RetryAfterByUrl,
+    timeoutMs: number,
+): Promise<T[]> {
+    const outcome = await pollUntil({ timeoutMs, ...STATUS_POLL }, async () => {
+        const items = await look();
+        const failed = items.find((item) => item.status === "invalid" || item.status === "revoked" || item.status === "deactivated" || item.status === "expired");
+        if (failed !== undefined) {
+            throw new Error(failure(failed));
+        }
+        if (items.every((item) => item.status === "valid")) {
+            return { done: true, value: items };
+        }
+        const asked = items.map((item) => (item.url === undefined ? undefined : retryAfterByUrl.get(item.url)));
+        return { done: false, retryAfterMs: Math.max(0, ...asked.filter((ms): ms is number => ms !== undefined)) };
+    });
+    if (!outcome.done) {
+        throw new Error(`ACME: ${what} not valid after ${Math.round(timeoutMs / 1000)} s; the CA may be slow, try again later`);
+    }
+    return outcome.value;
+}
+
+/** The CA's words for a failed authorization: its challenge's problem document. */
+function authorizationFailure(authorization: Authorization): string {
+    const problems = authorization.challenges.flatMap((challenge) => {
+        const error = (challenge as { error?: { detail?: string; type?: string } }).error;
+        return error === undefined ? [] : [error.detail ?? error.type ?? "no detail"];
+    });
+    return `ACME: the CA did not validate ${authorizedName(authorization)} (authorization ${authorization.status}${problems.length > 0 ? `: ${problems.join("; ")}` : ""})`;
+}
+
+/** Creates the account (or finds it) and the order; an order naming a predecessor the CA says was already replaced goes again without it. */
+async function openOrder(client: acme.Client, request: IssueRequest, domains: string[], log: (line: string) => void): Promise<Order> {
+    log(`ACME: using account ${request.email} at ${request.directoryUrl}`);
+    await client.createAccount({ termsOfServiceAgreed: true, contact: [`mailto:${request.email}`] });
+    // Extra order fields (profile, RFC 9773 replaces) are sent as they are by acme-client.
+    const orderFor = (replaces: string | undefined): OrderCreateRequest & { profile?: string; replaces?: string } => ({
+        identifiers: domains.map((value) => ({ type: "dns", value })),
+        ...(request.profile !== undefined ? { profile: request.profile } : {}),
+        ...(replaces !== undefined ? { replaces } : {}),
+    });
+    const profile = request.profile ? ` (profile ${request.profile})` : "";
+    let replaces = request.replaces;
+    let order: Order;
+    try {
+        order = await client.createOrder(orderFor(replaces));
+    } catch (error) {
+        // RFC 9773 §5: 409 alreadyReplaced, e.g. after a run that finalized the successor but failed later.
+        if (replaces === undefined || !(error instanceof Error) || !/replaced/i.test(error.message)) {
+            throw error;
+        }
+        log(`ACME: the CA says ${replaces} was already replaced (${error.message}); ordering without naming it`);
+        replaces = undefined;
+        order = await client.createOrder(orderFor(replaces));
+    }
+    log(`ACME: order for ${domains.join(", ")}${profile}${replaces ? ` replaces ${replaces}` : " created"}`);
+    return order;
+}
+
+/** Publishes the DNS-01 records, has the CA validate every pending authorization, and removes the records. */
+async function proveControl(client: acme.Client, order: Order, request: IssueRequest, domains: string[], retryAfterByUrl: RetryAfterByUrl): Promise<void> {
+    const log = request.log ?? (() => undefined);
+    const timeouts = request.timeouts ?? {};
+    // In the order the names were asked for (CAs list authorizations in any order): records and logs follow it.
+    const pending = (await client.getAuthorizations(order))
+        .filter((authorization) => authorization.status !== "valid")
+        .sort((a, b) => domains.indexOf(authorizedName(a)) - domains.indexOf(authorizedName(b)));
+    const challenges = pending.map((authorization) => ({ authorization, challenge: dnsChallengeOf(authorization) }));
+    const dns01: Dns01Challenge[] = await Promise.all(
+        challenges.map(async ({ authorization, challenge }) => ({
+            identifier: authorization.identifier.value,
+            value: await client.getChallengeKeyAuthorization(challenge),
+        })),
+    );
+    const dnsOptions = { cloudflare: request.cloudflare, ttl: request.txtTtl, resolvers: request.dnsResolvers, propagationTimeoutMs: timeouts.propagationMs, log };
+    await withDns01Records(dns01, dnsOptions, async () => {
+        await Promise.all(challenges.map(({ challenge }) => client.completeChallenge(challenge)));
+        log(`ACME: ${challenges.length} challenge(s) submitted, waiting for the CA to validate`);
+        const authorizations = () => client.getAuthorizations(order);
+        await waitUntilValid("the authorizations are", authorizations, authorizationFailure, retryAfterByUrl, timeouts.validationMs ?? DEFAULT_VALIDATION_MS);
+        log("ACME: every authorization is valid");
+    });
+}
+
 /**
  * Orders a certificate for `request.domains`, proves control over DNS-01 on Cloudflare, and returns
  * the certificate, its new private key and what the provider stores about it. TXT records are
@@ -284,52 +366,20 @@ export async function issueCertificate(request: IssueRequest): Promise<IssuedCer
         // Checked before the CA is asked for an order that would then be wasted.
         validateTtl(request.txtTtl);
     }
-    const client = createClient(request, timeouts, log);
-
-    log(`ACME: using account ${request.email} at ${request.directoryUrl}`);
-    await client.createAccount({ termsOfServiceAgreed: true, contact: [`mailto:${request.email}`] });
-
-    // Extra order fields (profile, RFC 9773 replaces) are sent as they are by acme-client.
-    const orderRequest: OrderCreateRequest & { profile?: string; replaces?: string } = {
-        identifiers: domains.map((value) => ({ type: "dns", value })),
-        ...(request.profile !== undefined ? { profile: request.profile } : {}),
-        ...(request.replaces !== undefined ? { replaces: request.replaces } : {}),
-    };
-    const order = await client.createOrder(orderRequest);
-    log(`ACME: order for ${domains.join(", ")}${request.profile ? ` (profile ${request.profile})` : ""} created`);
-
-    // In the order the names were asked for (CAs list authorizations in any order): records and logs follow it.
-    const pending = (await client.getAuthorizations(order))
-        .filter((authorization) => authorization.status !== "valid")
-        .sort((a, b) => domains.indexOf(authorizedName(a)) - domains.indexOf(authorizedName(b)));
-    const challenges = pending.map((authorization) => ({ authorization, challenge: dnsChallengeOf(authorization) }));
-    const dns01: Dns01Challenge[] = await Promise.all(
-        challenges.map(async ({ authorization, challenge }) => ({
-            identifier: authorization.identifier.value,
-            value: await client.getChallengeKeyAuthorization(challenge),
-        })),
-    );
-
-    await withDns01Records(
-        dns01,
-        {
-            cloudflare: request.cloudflare,
-            ttl: request.txtTtl,
-            resolvers: request.dnsResolvers,
-            propagationTimeoutMs: timeouts.propagationMs,
-            log,
-        },
-        async () => {
-            await Promise.all(challenges.map(({ challenge }) => client.completeChallenge(challenge)));
-            log(`ACME: ${challenges.length} challenge(s) submitted, waiting for the CA to validate`);
-            await Promise.all(challenges.map(({ challenge }) => client.waitForValidStatus(challenge)));
-            log("ACME: every authorization is valid");
-        },
-    );
+    const { client, retryAfterByUrl } = createClient(request, timeouts, log);
+    const order = await openOrder(client, request, domains, log);
+    await proveControl(client, order, request, domains, retryAfterByUrl);
 
     const key = await generateCertificateKey(request.keyType);
     const finalized = await client.finalizeOrder(order, await createCsr(domains, key));
-    const certificatePem = await client.getCertificate(finalized);
+    const [valid] = await waitUntilValid(
+        "the order is",
+        async () => [await client.getOrder(finalized)],
+        (failed) => `ACME: the CA failed the order for ${domains.join(", ")} (status ${failed.status}${problemDetail((failed as { error?: unknown }).error)})`,
+        retryAfterByUrl,
+        timeouts.validationMs ?? DEFAULT_VALIDATION_MS,
+    );
+    const certificatePem = await client.getCertificate(valid);
     const { leaf } = parseCertificateBundle(certificatePem);
     const missing = missingNames(leaf, domains);
     if (missing.length > 0) {
@@ -343,7 +393,7 @@ export async function issueCertificate(request: IssueRequest): Promise<IssuedCer
 export async function revokeCertificate(request: RevokeRequest): Promise<void> {
     const log = request.log ?? (() => undefined);
     const { leaf, leafPem } = parseCertificateBundle(request.certificatePem);
-    const client = createClient(request, request.timeouts ?? {}, log);
+    const { client } = createClient(request, request.timeouts ?? {}, log);
     await client.createAccount({ onlyReturnExisting: true });
     try {
         await client.revokeCertificate(leafPem, { reason: request.reason ?? 0 });

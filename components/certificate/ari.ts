@@ -1,22 +1,8 @@
-/**
- * ACME Renewal Information (RFC 9773): the CA's suggested renewal window for a certificate, and the
- * small HTTP pieces (trust, timeouts, Retry-After, network error wording) the ACME client shares.
- */
-import * as https from "node:https";
-import { rootCertificates } from "node:tls";
-import * as acme from "acme-client";
+/** ACME Renewal Information (RFC 9773): the CA's suggested renewal window for a certificate. */
 import { z } from "zod";
+import { type AcmeHttpOptions, createAcmeHttpClient, networkErrorReason } from "./acmeHttp";
+import { parseRetryAfterMs } from "./retry";
 import type { CertificateInfo } from "./pem";
-
-/** How to talk to an ACME server over HTTPS. */
-export interface AcmeHttpOptions {
-    /** Extra CA certificates (PEM) to trust for the server's TLS, on top of Node's bundled roots (e.g. Pebble's). */
-    caCertificatesPem?: string;
-    /** Bound on each request, connection included (default 30 s). */
-    requestTimeoutMs?: number;
-}
-
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /** RFC 9773 §4.3: Retry-After below a minute counts as a minute, above a day as a day. */
 export const ARI_CHECK_INTERVAL_BOUNDS_MS = { min: 60_000, max: 86_400_000 } as const;
@@ -33,63 +19,6 @@ export interface RenewalInfo {
     explanationURL?: string;
     /** When to ask again, from the server's Retry-After (clamped to a minute..a day). */
     nextCheckAt: Date;
-}
-
-/** An axios instance of its own per call: acme-client's shared instance carries process-wide settings. */
-export function createAcmeHttpClient(options: AcmeHttpOptions): ReturnType<typeof acme.axios.create> {
-    return acme.axios.create({
-        timeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
-        // Node's bundled roots stay trusted: `ca` on an Agent would replace them, so add to them instead.
-        httpsAgent: new https.Agent({
-            ca: options.caCertificatesPem === undefined ? undefined : [...rootCertificates, options.caCertificatesPem],
-        }),
-        // Statuses are judged by the callers, which know what each request expects.
-        validateStatus: () => true,
-    });
-}
-
-/**
- * Why a request never got an answer, in words: refused, unknown host, timed out, TLS not trusted.
- * Undefined when the error is not a network error (e.g. a bug in our code).
- */
-export function networkErrorReason(error: unknown): string | undefined {
-    if (!(error instanceof Error)) {
-        return undefined;
-    }
-    const code = (error as Error & { code?: unknown }).code;
-    switch (code) {
-        case "ECONNREFUSED":
-            return "connection refused (nothing listens there)";
-        case "ENOTFOUND":
-        case "EAI_AGAIN":
-            return `host name does not resolve (${code})`;
-        case "ECONNABORTED":
-        case "ETIMEDOUT":
-            return `no answer in time (${error.message})`;
-        case "ECONNRESET":
-        case "EPIPE":
-            return `connection closed by the server (${code})`;
-        case "EHOSTUNREACH":
-        case "ENETUNREACH":
-            return `network unreachable (${code})`;
-    }
-    if (typeof code === "string" && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(code)) {
-        return `TLS certificate not trusted (${code}: ${error.message}); set caCertificatesPem for a private CA`;
-    }
-    return undefined;
-}
-
-/** Retry-After as milliseconds from `now`: delta-seconds or an HTTP date; undefined when absent or unusable. */
-export function parseRetryAfterMs(header: unknown, now: Date): number | undefined {
-    if (typeof header !== "string" || header.trim() === "") {
-        return undefined;
-    }
-    const value = header.trim();
-    if (/^\d+$/.test(value)) {
-        return Number(value) * 1000;
-    }
-    const at = Date.parse(value);
-    return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime());
 }
 
 /** RFC 9773 §4.1 certID: base64url(AKI keyIdentifier) "." base64url(serial DER content bytes), unpadded. */
@@ -161,7 +90,7 @@ export async function fetchRenewalInfo(
     return {
         suggestedWindow: { start, end },
         explanationURL: parsed.data.explanationURL,
-        nextCheckAt: new Date(now.getTime() + nextCheckDelayMs(parseRetryAfterMs(retryAfter, now))),
+        nextCheckAt: new Date(now.getTime() + nextCheckDelayMs(parseRetryAfterMs(retryAfter, now.getTime()))),
     };
 }
 

@@ -6,6 +6,7 @@
 import { promises as dns } from "node:dns";
 import { isIP } from "node:net";
 import Cloudflare from "cloudflare";
+import { pollUntil } from "./retry";
 
 export interface CloudflareOptions {
     /** Falls back to CLOUDFLARE_API_TOKEN (read by the SDK). Needs Zone:Read and Zone:DNS:Edit. */
@@ -38,8 +39,8 @@ export interface Dns01Challenge {
 const DEFAULT_TXT_TTL = 120;
 const MIN_TXT_TTL = 60;
 const DEFAULT_PROPAGATION_TIMEOUT_MS = 180_000;
-/** Propagation polls: every 0.5 s at first, then every 2 s. */
-const POLL_INTERVAL_MS = { min: 500, max: 2_000 };
+/** Propagation polls: the first look at once, then from 100 ms doubling up to 2 s. */
+const PROPAGATION_POLL = { firstDelayMs: 100, maxDelayMs: 2_000 };
 const QUERY_TIMEOUT_MS = 2_000;
 const DEFAULT_CLOUDFLARE_TIMEOUT_MS = 30_000;
 const DEFAULT_CLOUDFLARE_RETRIES = 2;
@@ -104,11 +105,6 @@ function dnsServerOrUndefined(entry: string): string | undefined {
     }
 }
 
-/** Doubling backoff from 0: min, 2·min, 4·min, ... capped at max. */
-export function backoffDelayMs(attempt: number, bounds: { min: number; max: number }): number {
-    return Math.min(bounds.max, bounds.min * 2 ** attempt);
-}
-
 export function validateTtl(ttl: number): number {
     if (!Number.isInteger(ttl) || ttl < MIN_TXT_TTL || ttl > 86_400) {
         throw new Error(`DNS-01: TXT TTL must be a whole number of seconds from ${MIN_TXT_TTL} to 86400, got ${ttl}`);
@@ -149,13 +145,12 @@ class ZoneFinder {
 
     constructor(private readonly client: Cloudflare) {}
 
+    /** The longest candidate that is a zone; every candidate is asked at once. */
     async zoneFor(name: string): Promise<CloudflareZone> {
         const candidates = zoneCandidates(name);
-        for (const candidate of candidates) {
-            const zone = await this.lookUp(candidate);
-            if (zone !== undefined) {
-                return zone;
-            }
+        const found = (await Promise.all(candidates.map((candidate) => this.lookUp(candidate)))).find((zone) => zone !== undefined);
+        if (found !== undefined) {
+            return found;
         }
         throw new Error(
             `DNS-01: no Cloudflare zone visible to this API token holds ${name} (looked for ${candidates.join(", ")})`,
@@ -351,7 +346,6 @@ async function waitForPropagation(
     log: (line: string) => void,
 ): Promise<void> {
     const timeoutMs = options.propagationTimeoutMs ?? DEFAULT_PROPAGATION_TIMEOUT_MS;
-    const deadline = Date.now() + timeoutMs;
     let pending = (
         await Promise.all(
             placements.map(async (placement) =>
@@ -360,24 +354,18 @@ async function waitForPropagation(
         )
     ).flat();
     log(`DNS-01: waiting for ${placements.length} TXT record(s) on ${new Set(pending.map((check) => check.server.label)).size} server(s)`);
-    for (let attempt = 0; ; attempt++) {
-        const answers = await Promise.all(
-            pending.map((check) => askTxt(check.server, check.placement.recordName, check.placement.challenge.value)),
-        );
+    const outcome = await pollUntil({ timeoutMs, ...PROPAGATION_POLL }, async () => {
+        const answers = await Promise.all(pending.map((check) => askTxt(check.server, check.placement.recordName, check.placement.challenge.value)));
         pending = pending.flatMap((check, index) => {
             const answer = answers[index];
             return answer.ok ? [] : [{ ...check, saw: answer.saw }];
         });
-        if (pending.length === 0) {
-            log("DNS-01: every server serves every TXT record");
-            return;
-        }
-        const delay = backoffDelayMs(attempt, POLL_INTERVAL_MS);
-        if (Date.now() + delay > deadline) {
-            throw new Error(propagationTimeoutMessage(pending, timeoutMs));
-        }
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        return pending.length === 0 ? { done: true, value: undefined } : { done: false };
+    });
+    if (!outcome.done) {
+        throw new Error(propagationTimeoutMessage(pending, timeoutMs));
     }
+    log("DNS-01: every server serves every TXT record");
 }
 
 function propagationTimeoutMessage(

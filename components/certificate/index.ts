@@ -5,15 +5,16 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { createCertificateProvider } from "./provider";
-import type { BindingMode, BindingStatus, KeyType } from "./types";
+import { childAliases } from "../aliases";
+import { createCertificateProvider } from "./dynamicProvider";
+import type { BindingMode, BindingStatus, CertificateOrigin, KeyType } from "./types";
 import { type AcmeServerAlias, resolveAcmeDirectory } from "./validation";
 
-export { ACME_DIRECTORIES, DEFAULT_BINDING, DEFAULT_KEY_TYPE, DEFAULT_RENEWAL, UNKNOWN } from "./validation";
-export { createCertificateProvider } from "./provider";
+export { ACME_DIRECTORIES, DEFAULT_BINDING, DEFAULT_KEY_TYPE, DEFAULT_RENEWAL } from "./validation";
+export { createCertificateProvider } from "./dynamicProvider";
 export { BINDING_MODES, KEY_TYPES } from "./types";
 export type { AcmeServerAlias } from "./validation";
-export type { Binding, BindingMode, BindingStatus, CertificateInputs, CertificateOutputs, KeyType, RenewalPolicy } from "./types";
+export type { Binding, BindingMode, BindingStatus, CertificateInputs, CertificateOrigin, CertificateOutputs, KeyType, RenewalPolicy } from "./types";
 
 export const ACME_CERTIFICATE_TYPE = "scw-private-lb:certificate:AcmeCertificate";
 export const DYNAMIC_MODULE = "scw-private-lb";
@@ -60,6 +61,12 @@ export interface AcmeCertificateArgs {
     revokeOnDelete?: boolean;
     /** The Cloudflare zones the names belong to: lets `pulumi preview` reject a name no zone covers. */
     cloudflareZones?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * Zoned id `<zone>/<uuid>` of a certificate already on the LB (e.g. made by hand) for exactly these names:
+     * the first `up` takes it over instead of ordering one, and the normal renewal replaces it when due.
+     * Its private key stays with the LB (`privateKeyPem` is empty). Ignored once the resource exists.
+     */
+    adoptCertificateId?: pulumi.Input<string>;
 }
 
 /** One provider object for every certificate, so Pulumi serializes it once. */
@@ -78,6 +85,7 @@ class AcmeLbCertificate extends pulumi.dynamic.Resource {
     declare readonly domains: pulumi.Output<string[]>;
     declare readonly renewalDueAt: pulumi.Output<string>;
     declare readonly bindingStatus: pulumi.Output<BindingStatus>;
+    declare readonly origin: pulumi.Output<CertificateOrigin>;
 
     constructor(name: string, props: pulumi.Inputs, opts: pulumi.CustomResourceOptions) {
         const outputs = {
@@ -92,6 +100,7 @@ class AcmeLbCertificate extends pulumi.dynamic.Resource {
             renewalDueAt: undefined,
             ariCertId: undefined,
             bindingStatus: undefined,
+            origin: undefined,
         };
         super(certificateProvider, name, { ...outputs, ...props }, opts, DYNAMIC_MODULE, DYNAMIC_TYPE);
     }
@@ -114,13 +123,22 @@ export class AcmeCertificate extends pulumi.ComponentResource {
     /** When the next `pulumi up` will renew it (ISO 8601). */
     readonly renewalDueAt: pulumi.Output<string>;
     readonly bindingStatus: pulumi.Output<BindingStatus>;
+    /** `issued` by the provider, or `adopted` (its private key and chain stay with the LB: `privateKeyPem` is empty). */
+    readonly origin: pulumi.Output<CertificateOrigin>;
 
     constructor(name: string, args: AcmeCertificateArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ACME_CERTIFICATE_TYPE, name, {}, opts);
 
+        // A renamed or moved certificate keeps its children: their old URNs follow the component's aliases.
+        const childOptions = (type: string, childName: string) => ({
+            parent: this,
+            aliases: childAliases(this, name, opts, type, childName, (component) => `${component}${childName.slice(name.length)}`),
+        });
         // Kept across renewals: ARI replacements must come from the account that ordered the predecessor.
         const accountKeyPem = pulumi.secret(
-            args.accountKeyPem ?? new tls.PrivateKey(`${name}-account-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this }).privateKeyPem,
+            args.accountKeyPem ??
+                new tls.PrivateKey(`${name}-account-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, childOptions("tls:index/privateKey:PrivateKey", `${name}-account-key`))
+                    .privateKeyPem,
         );
 
         const certificate = new AcmeLbCertificate(
@@ -140,8 +158,9 @@ export class AcmeCertificate extends pulumi.ComponentResource {
                 allowWildcard: args.allowWildcard,
                 revokeOnDelete: args.revokeOnDelete,
                 cloudflareZones: args.cloudflareZones,
+                adoptCertificateId: args.adoptCertificateId,
             },
-            { parent: this, additionalSecretOutputs: SECRET_OUTPUTS },
+            { ...childOptions(`pulumi-nodejs:dynamic/${DYNAMIC_MODULE}:${DYNAMIC_TYPE}`, `${name}-certificate`), additionalSecretOutputs: SECRET_OUTPUTS },
         );
 
         this.certificateId = certificate.certificateId;
@@ -155,6 +174,7 @@ export class AcmeCertificate extends pulumi.ComponentResource {
         this.domains = certificate.domains;
         this.renewalDueAt = certificate.renewalDueAt;
         this.bindingStatus = certificate.bindingStatus;
+        this.origin = certificate.origin;
 
         this.registerOutputs({
             certificateId: this.certificateId,
@@ -168,6 +188,7 @@ export class AcmeCertificate extends pulumi.ComponentResource {
             domains: this.domains,
             renewalDueAt: this.renewalDueAt,
             bindingStatus: this.bindingStatus,
+            origin: this.origin,
         });
     }
 }

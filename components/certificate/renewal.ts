@@ -13,7 +13,7 @@ export const MIN_DAYS_REMAINING_RANGE = { min: 1, max: 60 } as const;
  *
  * The days floor is ignored when it would make the certificate due before half of its lifetime has
  * passed (more than `REMAINING_FRACTION_MAX` of it still remaining), which includes a floor as long as
- * the whole lifetime. Such a floor was meant for longer certificates (the seeds' 30 days on a 31-day or
+ * the whole lifetime. Such a floor was meant for longer certificates (the manual procedure's 30 days, docs/manual-procedure.md, on a 31-day or
  * a 160-hour one) and would re-issue on nearly every `up`: the relative rule alone decides then. A floor
  * that lands exactly at half the lifetime is honoured.
  */

@@ -8,44 +8,30 @@
 import { createAdvancedClient, Errors, withHTTPClient, withProfile } from "@scaleway/sdk-client";
 import { Lbv1 } from "@scaleway/sdk-lb";
 import type { ScalewayCredentials } from "./credentials";
+import { type PollPolicy, type RetryPolicy, parseRetryAfterMs, pollUntil, type Sleep, sleep, type Verdict, withRetries } from "./retry";
 import { parseZonedId } from "./validation";
 
 type Frontend = Lbv1.Frontend;
 type UpdateFrontendRequest = Lbv1.ZonedApiUpdateFrontendRequest;
 type Zone = NonNullable<UpdateFrontendRequest["zone"]>;
 
-export interface RetryPolicy {
-    /** Attempts in all, the first included. */
-    attempts: number;
-    baseDelayMs: number;
-    maxDelayMs: number;
-    /** A server's Retry-After is honoured up to this long. */
-    retryAfterCapMs: number;
-}
-
-export interface WaitPolicy {
-    timeoutMs: number;
-    firstDelayMs: number;
-    maxDelayMs: number;
-}
+export type { RetryPolicy } from "./retry";
 
 export interface ScalewayTimings {
     retry: RetryPolicy;
     /** Waiting for an uploaded certificate to leave `pending`. */
-    ready: WaitPolicy;
+    ready: PollPolicy;
     /** Waiting for the CCM to move a frontend off a certificate we want to delete. */
-    detach: WaitPolicy;
+    detach: PollPolicy;
 }
 
 export const DEFAULT_SCALEWAY_TIMINGS: ScalewayTimings = {
     retry: { attempts: 6, baseDelayMs: 500, maxDelayMs: 20_000, retryAfterCapMs: 60_000 },
-    ready: { timeoutMs: 120_000, firstDelayMs: 500, maxDelayMs: 5_000 },
+    // A custom certificate is parsed on upload: it is usually ready at the first or second look.
+    ready: { timeoutMs: 120_000, firstDelayMs: 50, maxDelayMs: 5_000 },
     // The CCM reconciles a Service change within seconds, and every ~100 s anyway.
     detach: { timeoutMs: 300_000, firstDelayMs: 2_000, maxDelayMs: 30_000 },
 };
-
-export type Sleep = (ms: number) => Promise<void>;
-export const sleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The API's status of an uploaded certificate. */
 export interface LbCertificateState {
@@ -56,6 +42,10 @@ export interface LbCertificateState {
     statusDetails?: string;
     /** The LB's own fingerprint of the leaf (SHA-1, as the API computes it). */
     fingerprint: string;
+    /** The leaf's common name, and its other DNS names (the API lists the CN apart). */
+    commonName: string;
+    subjectAlternativeName: string[];
+    notValidBefore?: Date;
     notValidAfter?: Date;
 }
 
@@ -79,25 +69,6 @@ export interface LoadBalancerCertificates {
 // ---------------------------------------------------------------------------------------------------
 // Decisions (pure)
 
-/** Retry-After in milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(header: string | null | undefined, now: number): number | undefined {
-    if (!header) {
-        return undefined;
-    }
-    const trimmed = header.trim();
-    if (/^\d+$/.test(trimmed)) {
-        return Number(trimmed) * 1000;
-    }
-    const at = Date.parse(trimmed);
-    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-/** Exponential backoff with full jitter: a random delay up to base·2^(attempt-1), capped. */
-export function backoffDelay(attempt: number, policy: { baseDelayMs: number; maxDelayMs: number }, random: () => number): number {
-    const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-    return Math.round(ceiling * random());
-}
-
 export interface ResponseSummary {
     status: number;
     /** `type` of a Scaleway JSON error body, e.g. `transient_state`. */
@@ -106,26 +77,16 @@ export interface ResponseSummary {
 }
 
 /**
- * How long to wait before retrying after `attempt` attempts, or undefined to stop: 429 (honouring
- * Retry-After up to a cap), 5xx and 409 transient_state are worth another try; nothing else is.
+ * Whether an answer of the LB API is worth another try: 429 (with its Retry-After), 5xx and 409
+ * transient_state are; nothing else is.
  */
-export function retryDelayFor(
-    response: ResponseSummary,
-    attempt: number,
-    policy: RetryPolicy,
-    random: () => number = Math.random,
-    now: number = Date.now(),
-): number | undefined {
-    if (attempt >= policy.attempts) {
-        return undefined;
-    }
+export function scalewayVerdict(response: ResponseSummary, now: number = Date.now()): Verdict {
     const retryable =
         response.status === 429 || response.status >= 500 || (response.status === 409 && response.errorType === "transient_state");
     if (!retryable) {
-        return undefined;
+        return { retry: false };
     }
-    const requested = response.status === 429 ? parseRetryAfter(response.retryAfter, now) : undefined;
-    return requested !== undefined ? Math.min(requested, policy.retryAfterCapMs) : backoffDelay(attempt, policy, random);
+    return { retry: true, retryAfterMs: response.status === 429 ? parseRetryAfterMs(response.retryAfter, now) : undefined };
 }
 
 /** At most 255 characters, like other Scaleway resource names. */
@@ -221,37 +182,17 @@ async function summarize(response: Response): Promise<ResponseSummary> {
 export function retryingFetch(policy: RetryPolicy, wait: Sleep = sleep, baseFetch: typeof fetch = fetch): typeof fetch {
     return async (input, init) => {
         const request = new Request(input, init);
-        for (let attempt = 1; ; attempt += 1) {
-            const response = await baseFetch(request.clone());
-            const delay = retryDelayFor(await summarize(response), attempt, policy);
-            if (delay === undefined) {
-                return response;
-            }
-            await response.body?.cancel();
-            await wait(delay);
-        }
+        return withRetries(
+            policy,
+            () => baseFetch(request.clone()),
+            async (response) => scalewayVerdict(await summarize(response)),
+            { sleep: wait, beforeRetry: async (response) => void (await response.body?.cancel()) },
+        );
     };
 }
 
 function seconds(ms: number): string {
     return ms < 10_000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000));
-}
-
-async function pollUntil<T>(
-    policy: WaitPolicy,
-    wait: Sleep,
-    probe: () => Promise<{ done: true; value: T } | { done: false }>,
-): Promise<{ done: true; value: T } | { done: false }> {
-    const deadline = Date.now() + policy.timeoutMs;
-    let delay = policy.firstDelayMs;
-    for (;;) {
-        const outcome = await probe();
-        if (outcome.done || Date.now() + delay > deadline) {
-            return outcome;
-        }
-        await wait(delay);
-        delay = Math.min(policy.maxDelayMs, delay * 2);
-    }
 }
 
 function toState(zone: Zone, certificate: Lbv1.Certificate): LbCertificateState {
@@ -261,6 +202,9 @@ function toState(zone: Zone, certificate: Lbv1.Certificate): LbCertificateState 
         status: certificate.status,
         statusDetails: certificate.statusDetails,
         fingerprint: certificate.fingerprint,
+        commonName: certificate.commonName,
+        subjectAlternativeName: certificate.subjectAlternativeName,
+        notValidBefore: certificate.notValidBefore,
         notValidAfter: certificate.notValidAfter,
     };
 }
@@ -272,29 +216,40 @@ export interface ScalewayOptions {
 }
 
 export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBalancerCertificates {
-    const timings = options.timings ?? DEFAULT_SCALEWAY_TIMINGS;
-    const wait = options.sleep ?? sleep;
-    const { accessKey, secretKey, apiUrl } = options.credentials;
-    const api = new Lbv1.ZonedAPI(
-        createAdvancedClient(
-            withProfile({ accessKey, secretKey, ...(apiUrl ? { apiURL: apiUrl } : {}) }),
-            withHTTPClient(retryingFetch(timings.retry, wait)),
-        ),
-    );
+    return new ScalewayLoadBalancerCertificates(options);
+}
 
-    async function frontendsOf(lbId: string): Promise<{ zone: Zone; frontends: Frontend[] }> {
-        const { zone, uuid } = splitId(lbId, "loadBalancerId");
-        return { zone, frontends: await api.listFrontends({ zone, lbId: uuid }).all() };
+/** The LB API behind `LoadBalancerCertificates`, with its retrying fetch. */
+class ScalewayLoadBalancerCertificates implements LoadBalancerCertificates {
+    private readonly timings: ScalewayTimings;
+    private readonly wait: Sleep;
+    private readonly api: Lbv1.ZonedAPI;
+
+    constructor(options: ScalewayOptions) {
+        this.timings = options.timings ?? DEFAULT_SCALEWAY_TIMINGS;
+        this.wait = options.sleep ?? sleep;
+        const { accessKey, secretKey, apiUrl } = options.credentials;
+        this.api = new Lbv1.ZonedAPI(
+            createAdvancedClient(
+                withProfile({ accessKey, secretKey, ...(apiUrl ? { apiURL: apiUrl } : {}) }),
+                withHTTPClient(retryingFetch(this.timings.retry, this.wait)),
+            ),
+        );
     }
 
-    async function frontendPortsCarrying(lbId: string, certificateId: string): Promise<number[]> {
+    private async frontendsOf(lbId: string): Promise<{ zone: Zone; frontends: Frontend[] }> {
+        const { zone, uuid } = splitId(lbId, "loadBalancerId");
+        return { zone, frontends: await this.api.listFrontends({ zone, lbId: uuid }).all() };
+    }
+
+    async frontendPortsCarrying(lbId: string, certificateId: string): Promise<number[]> {
         const certificate = splitId(certificateId, "certificateId");
-        const { frontends } = await frontendsOf(lbId);
+        const { frontends } = await this.frontendsOf(lbId);
         return frontends.filter((frontend) => frontend.certificateIds.includes(certificate.uuid)).map((frontend) => frontend.inboundPort);
     }
 
-    async function frontendOnPort(lbId: string, port: number): Promise<{ zone: Zone; frontend: Frontend }> {
-        const { zone, frontends: all } = await frontendsOf(lbId);
+    private async frontendOnPort(lbId: string, port: number): Promise<{ zone: Zone; frontend: Frontend }> {
+        const { zone, frontends: all } = await this.frontendsOf(lbId);
         const frontends = all.filter((frontend) => frontend.inboundPort === port);
         if (frontends.length !== 1) {
             throw new Error(
@@ -306,10 +261,10 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
         return { zone, frontend: frontends[0] };
     }
 
-    async function getCertificateStatus(certificateId: string): Promise<LbCertificateState | undefined> {
+    async getCertificateStatus(certificateId: string): Promise<LbCertificateState | undefined> {
         const { zone, uuid } = splitId(certificateId, "certificateId");
         try {
-            return toState(zone, await api.getCertificate({ zone, certificateId: uuid }));
+            return toState(zone, await this.api.getCertificate({ zone, certificateId: uuid }));
         } catch (error) {
             if (isNotFound(error)) {
                 return undefined;
@@ -318,10 +273,10 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
         }
     }
 
-    async function deleteOnce(certificateId: string): Promise<void> {
+    private async deleteOnce(certificateId: string): Promise<void> {
         const { zone, uuid } = splitId(certificateId, "certificateId");
         try {
-            await api.deleteCertificate({ zone, certificateId: uuid });
+            await this.api.deleteCertificate({ zone, certificateId: uuid });
         } catch (error) {
             if (!isNotFound(error)) {
                 throw error;
@@ -329,10 +284,10 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
         }
     }
 
-    async function deleteCertificate(certificateId: string): Promise<void> {
-        const outcome = await pollUntil<undefined>(timings.detach, wait, async () => {
+    async deleteCertificate(certificateId: string): Promise<void> {
+        const outcome = await pollUntil<undefined>(this.timings.detach, async () => {
             try {
-                await deleteOnce(certificateId);
+                await this.deleteOnce(certificateId);
                 return { done: true, value: undefined };
             } catch (error) {
                 if (isStillAttachedRefusal(error)) {
@@ -340,10 +295,10 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
                 }
                 throw error;
             }
-        });
+        }, { sleep: this.wait });
         if (!outcome.done) {
             throw new Error(
-                `LB certificate ${certificateId} is still used by a frontend after ${seconds(timings.detach.timeoutMs)} s, ` +
+                `LB certificate ${certificateId} is still used by a frontend after ${seconds(this.timings.detach.timeoutMs)} s, ` +
                     "so it was not deleted. The CCM has not moved the frontend to the new certificate yet: check that the Service's " +
                     "service.beta.kubernetes.io/scw-loadbalancer-certificate-ids annotation names the new certificate id and that the " +
                     "CCM is running (kubectl describe service shows its events), then run `pulumi up` again to retry the delete.",
@@ -352,7 +307,7 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
     }
 
     /** Sets the frontend's certificates to `wanted`, then reads the frontend back to check the API kept them. */
-    async function putFrontendCertificates(zone: Zone, frontend: Frontend, wanted: string[]): Promise<void> {
+    private async putFrontendCertificates(zone: Zone, frontend: Frontend, wanted: string[]): Promise<void> {
         const port = frontend.inboundPort;
         if (isCcmOwnedFrontend(frontend.name)) {
             throw new Error(
@@ -360,8 +315,8 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
                     'reconcile: use binding mode "annotation" so the certificate id goes into the Service annotation.',
             );
         }
-        await api.updateFrontend(frontendUpdateRequest(zone, frontend, wanted));
-        const after = await api.getFrontend({ zone, frontendId: frontend.id });
+        await this.api.updateFrontend(frontendUpdateRequest(zone, frontend, wanted));
+        const after = await this.api.getFrontend({ zone, frontendId: frontend.id });
         if (after.certificateIds.join(",") !== wanted.join(",")) {
             throw new Error(
                 `Frontend ${frontend.name} on port ${port} carries [${after.certificateIds.join(", ")}] after the update, not [${wanted.join(", ")}].`,
@@ -370,94 +325,87 @@ export function createLoadBalancerCertificates(options: ScalewayOptions): LoadBa
     }
 
     /** Sets the certificates of the frontend on `port` to what `choose` makes of the current ones. */
-    async function setFrontendCertificates(lbId: string, port: number, choose: (current: string[]) => string[]): Promise<void> {
-        const { zone, frontend } = await frontendOnPort(lbId, port);
-        await putFrontendCertificates(zone, frontend, choose(frontend.certificateIds));
+    private async setFrontendCertificates(lbId: string, port: number, choose: (current: string[]) => string[]): Promise<void> {
+        const { zone, frontend } = await this.frontendOnPort(lbId, port);
+        await this.putFrontendCertificates(zone, frontend, choose(frontend.certificateIds));
     }
 
     /** Deletes certificates with this name other than `keep`: a retried POST may have created one twice. */
-    async function removeNamesakes(lbId: string, name: string, keep: string | undefined): Promise<void> {
+    private async removeNamesakes(lbId: string, name: string, keep: string | undefined): Promise<void> {
         const { zone, uuid } = splitId(lbId, "loadBalancerId");
-        const namesakes = (await api.listCertificates({ zone, lbId: uuid, name }).all()).filter(
+        const namesakes = (await this.api.listCertificates({ zone, lbId: uuid, name }).all()).filter(
             (certificate) => certificate.name === name && `${zone}/${certificate.id}` !== keep,
         );
         for (const certificate of namesakes) {
-            await deleteOnce(`${zone}/${certificate.id}`);
+            await this.deleteOnce(`${zone}/${certificate.id}`);
         }
     }
 
-    return {
-        async uploadCertificate(lbId, name, chainBlob) {
-            const { zone, uuid } = splitId(lbId, "loadBalancerId");
-            let created: Lbv1.Certificate;
-            try {
-                created = await api.createCertificate({ zone, lbId: uuid, name, customCertificate: { certificateChain: chainBlob } });
-            } catch (error) {
-                await removeNamesakes(lbId, name, undefined).catch(() => undefined);
-                throw error;
+    async uploadCertificate(lbId: string, name: string, chainBlob: string): Promise<string> {
+        const { zone, uuid } = splitId(lbId, "loadBalancerId");
+        let created: Lbv1.Certificate;
+        try {
+            created = await this.api.createCertificate({ zone, lbId: uuid, name, customCertificate: { certificateChain: chainBlob } });
+        } catch (error) {
+            await this.removeNamesakes(lbId, name, undefined).catch(() => undefined);
+            throw error;
+        }
+        const id = `${zone}/${created.id}`;
+        // Housekeeping only: the upload worked, and failing now would orphan it (the caller never learns
+        // its id) and waste an issuance. A twin left by an unlistable LB is harmless and visible by name.
+        await this.removeNamesakes(lbId, name, id).catch(() => undefined);
+        return id;
+    }
+
+    async waitForReady(certificateId: string): Promise<LbCertificateState> {
+        const outcome = await pollUntil<LbCertificateState>(this.timings.ready, async () => {
+            const state = await this.getCertificateStatus(certificateId);
+            if (!state) {
+                throw new Error(`LB certificate ${certificateId} disappeared while waiting for it to become ready`);
             }
-            const id = `${zone}/${created.id}`;
-            // Housekeeping only: the upload worked, and failing now would orphan it (the caller never learns
-            // its id) and waste an issuance. A twin left by an unlistable LB is harmless and visible by name.
-            await removeNamesakes(lbId, name, id).catch(() => undefined);
-            return id;
-        },
+            return state.status === "pending" ? { done: false } : { done: true, value: state };
+        }, { sleep: this.wait });
+        if (!outcome.done) {
+            await this.deleteOnce(certificateId);
+            throw new Error(
+                `LB certificate ${certificateId} was still pending after ${seconds(this.timings.ready.timeoutMs)} s; it was deleted.`,
+            );
+        }
+        if (outcome.value.status !== "ready") {
+            await this.deleteOnce(certificateId);
+            throw new Error(
+                `The load balancer rejected certificate ${outcome.value.name} (status ${outcome.value.status}: ` +
+                    `${outcome.value.statusDetails ?? "no details"}); it was deleted.`,
+            );
+        }
+        return outcome.value;
+    }
 
-        async waitForReady(certificateId) {
-            const outcome = await pollUntil<LbCertificateState>(timings.ready, wait, async () => {
-                const state = await getCertificateStatus(certificateId);
-                if (!state) {
-                    throw new Error(`LB certificate ${certificateId} disappeared while waiting for it to become ready`);
-                }
-                return state.status === "pending" ? { done: false } : { done: true, value: state };
-            });
-            if (!outcome.done) {
-                await deleteOnce(certificateId);
-                throw new Error(
-                    `LB certificate ${certificateId} was still pending after ${seconds(timings.ready.timeoutMs)} s; it was deleted.`,
-                );
-            }
-            if (outcome.value.status !== "ready") {
-                await deleteOnce(certificateId);
-                throw new Error(
-                    `The load balancer rejected certificate ${outcome.value.name} (status ${outcome.value.status}: ` +
-                        `${outcome.value.statusDetails ?? "no details"}); it was deleted.`,
-                );
-            }
-            return outcome.value;
-        },
+    async bindFrontend(lbId: string, port: number, certificateId: string): Promise<void> {
+        await this.setFrontendCertificates(lbId, port, () => [splitId(certificateId, "certificateId").uuid]);
+    }
 
-        getCertificateStatus,
-        deleteCertificate,
+    async unbindFrontend(lbId: string, port: number, certificateId: string): Promise<void> {
+        if (!(await this.frontendPortsCarrying(lbId, certificateId)).includes(port)) {
+            return;
+        }
+        const { uuid } = splitId(certificateId, "certificateId");
+        await this.setFrontendCertificates(lbId, port, (current) => current.filter((id) => id !== uuid));
+    }
 
-        async bindFrontend(lbId, port, certificateId) {
-            await setFrontendCertificates(lbId, port, () => [splitId(certificateId, "certificateId").uuid]);
-        },
+    async unbindNonCcmFrontends(lbId: string, certificateId: string): Promise<void> {
+        const { uuid } = splitId(certificateId, "certificateId");
+        const { zone, frontends } = await this.frontendsOf(lbId);
+        for (const frontend of frontendsToRelease(frontends, uuid)) {
+            await this.putFrontendCertificates(
+                zone,
+                frontend,
+                frontend.certificateIds.filter((id) => id !== uuid),
+            );
+        }
+    }
 
-        async unbindFrontend(lbId, port, certificateId) {
-            if (!(await frontendPortsCarrying(lbId, certificateId)).includes(port)) {
-                return;
-            }
-            const { uuid } = splitId(certificateId, "certificateId");
-            await setFrontendCertificates(lbId, port, (current) => current.filter((id) => id !== uuid));
-        },
-
-        async unbindNonCcmFrontends(lbId, certificateId) {
-            const { uuid } = splitId(certificateId, "certificateId");
-            const { zone, frontends } = await frontendsOf(lbId);
-            for (const frontend of frontendsToRelease(frontends, uuid)) {
-                await putFrontendCertificates(
-                    zone,
-                    frontend,
-                    frontend.certificateIds.filter((id) => id !== uuid),
-                );
-            }
-        },
-
-        frontendPortsCarrying,
-
-        async frontendCarries(lbId, port, certificateId) {
-            return (await frontendPortsCarrying(lbId, certificateId)).includes(port);
-        },
-    };
+    async frontendCarries(lbId: string, port: number, certificateId: string): Promise<boolean> {
+        return (await this.frontendPortsCarrying(lbId, certificateId)).includes(port);
+    }
 }

@@ -17,7 +17,7 @@ export type BindingMode = (typeof BINDING_MODES)[number];
 export interface RenewalPolicy {
     /** Renew when at most this fraction of the lifetime remains (Let's Encrypt recommends 1/3). */
     remainingFraction: number;
-    /** Also renew when fewer than this many days remain (the seeds used 30). */
+    /** Also renew when fewer than this many days remain (the manual procedure used 30: docs/manual-procedure.md). */
     minDaysRemaining?: number;
     /** Follow the CA's ACME Renewal Information (RFC 9773) when its directory offers it. */
     useAri: boolean;
@@ -54,7 +54,46 @@ export interface CertificateInputs {
     revokeOnDelete: boolean;
     /** Cloudflare zones the names must fall under; `check` fails early on a name no zone covers. */
     cloudflareZones?: string[];
+    /**
+     * Zoned id of a certificate already on the LB (made by hand) that the first `up` takes over instead of
+     * ordering one. Only the create of a new resource adopts: `check` drops it once the resource exists, so
+     * the renewal that replaces the adopted certificate orders a new one.
+     */
+    adoptCertificateId?: string;
+    /**
+     * RFC 9773 certID of the certificate a renewal replaces (the order's `replaces`). Set by `check` from
+     * the predecessor's stored inputs, where `read` leaves `currentAriCertId`: it travels in the resource's
+     * own data from refresh to the replacement's create.
+     */
+    replacesAriCertId?: string;
+    /** Set by `read` (refresh) in the stored inputs when the CA offers ARI: the certID of the certificate this resource holds. */
+    currentAriCertId?: string;
 }
+
+/** Keys of `CertificateInputs`: what `read` hands back as the resource's inputs. */
+export const INPUT_KEYS = [
+    "domains",
+    "loadBalancerId",
+    "zone",
+    "acmeDirectoryUrl",
+    "email",
+    "accountKeyPem",
+    "profile",
+    "keyType",
+    "challenge",
+    "renewal",
+    "binding",
+    "dnsResolvers",
+    "allowWildcard",
+    "revokeOnDelete",
+    "cloudflareZones",
+    "adoptCertificateId",
+    "replacesAriCertId",
+    "currentAriCertId",
+] as const satisfies readonly (keyof CertificateInputs)[];
+
+/** `issued` by this provider, or `adopted` from a certificate already on the LB (its key and chain stay with the LB). */
+export type CertificateOrigin = "issued" | "adopted";
 
 export type BindingStatus = "annotation-pending" | "bound" | "unbound";
 
@@ -62,19 +101,27 @@ export interface CertificateOutputs extends CertificateInputs {
     /** Zoned LB certificate id `<zone>/<uuid>`. */
     certificateId: string;
     certificateUuid: string;
-    /** SHA-256 fingerprint of the leaf, lowercase hex with colons. */
+    /**
+     * SHA-256 fingerprint of the leaf, lowercase hex with colons. For an adopted certificate, whose leaf the
+     * API does not return, the LB's SHA-1 fingerprint prefixed `sha1:`.
+     */
     fingerprint: string;
     /** Leaf serial number, lowercase hex. */
     serialNumber: string;
     notBefore: string;
     notAfter: string;
-    /** Leaf + intermediates, PEM (public). */
+    /** Leaf + intermediates, PEM (public); empty for an adopted certificate (the LB API never returns the chain). */
     certificatePem: string;
-    /** Certificate private key, PEM: only ever exposed through `additionalSecretOutputs`. */
+    /**
+     * Certificate private key, PEM: only ever exposed through `additionalSecretOutputs`. Empty for an
+     * adopted certificate: its key stays with the LB (`origin` says so).
+     */
     privateKeyPem: string;
+    /** Absent in state written before adoption existed: `issued`. */
+    origin?: CertificateOrigin;
     /** When the renewal rule makes this certificate due (ISO 8601). */
     renewalDueAt: string;
-    /** RFC 9773 certificate identifier (base64url(AKI).base64url(serial)). */
+    /** RFC 9773 certificate identifier (base64url(AKI).base64url(serial)); empty for an adopted certificate. */
     ariCertId: string;
     /** Time picked inside the CA's suggested renewal window, when the CA offers ARI. */
     ariRenewalAt?: string;

@@ -1,33 +1,37 @@
 /**
- * A second application behind the private LB of an entrance stack it does not own: the LB id, zone,
- * private IPs and names come from that stack's outputs through a StackReference, and the app gets
- * its own TLS port, A records and Let's Encrypt certificate with the entrance's components.
+ * A second application behind the private LB of an entrance app, in a stack it does not own: like an
+ * entrance app with `shareLoadBalancerWith`, it names the entrance app whose LB it goes on; that LB's
+ * id, zone and private IPs come from the entrance's `loadBalancers` output through a StackReference,
+ * and the app gets its own TLS port, A records and Let's Encrypt certificate with the entrance's components.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DnsEnvironment, EndpointApp, endpointFqdns, LoadBalancerRef, PrivateEndpoint } from "../../components";
-import { AcmeCertificate } from "../../components/certificate";
+import { ACME_CERTIFICATE_TYPE, AcmeCertificate } from "../../components/certificate";
 import { EntranceOutputs, sharingProblems } from "./sharing";
 
 const config = new pulumi.Config();
 /** `organization/scw-private-lb/<stack>` on a file/S3 backend, `<org>/scw-private-lb/<stack>` on Pulumi Cloud. */
 const entrance = new pulumi.StackReference("entrance", { name: config.require("entranceStack") });
 const app = config.requireObject<EndpointApp>("app");
-// The entrance's apps hold 443: a second app on the same LB needs its own TLS port, so no default.
+/** The entrance app whose LB this app goes on. */
+const shareLoadBalancerWith = config.require("shareLoadBalancerWith");
+// The entrance app holds 443 on its LB: a second app on the same LB needs its own TLS port, so no default.
 const tlsPort = app.httpsPort;
 if (tlsPort === undefined) {
-    throw new Error(`${pulumi.getProject()}:app.httpsPort is required: pick a port the entrance does not use, e.g. 9443`);
+    throw new Error(`${pulumi.getProject()}:app.httpsPort is required: pick a port the entrance app "${shareLoadBalancerWith}" does not use on its LB, e.g. 9443`);
 }
 /** Environments that reach the app, keyed by name: `{ domain, zone: { name } | { id } }` (Cloudflare zone). */
 const environments = config.requireObject<Record<string, DnsEnvironment>>("environments");
 const fqdns = endpointFqdns(app.hostname, environments);
 
 const entranceOutputs: pulumi.Output<EntranceOutputs> = pulumi
-    .all([entrance.requireOutput("fqdns"), entrance.requireOutput("lbPorts"), entrance.requireOutput("privateIps")])
-    .apply(([entranceFqdns, lbPorts, privateIps]) => {
-        const outputs: EntranceOutputs = { fqdns: entranceFqdns, lbPorts, privateIps };
+    .all([entrance.requireOutput("loadBalancers"), entrance.requireOutput("fqdns"), entrance.requireOutput("lbPorts")])
+    .apply(([loadBalancers, entranceFqdns, lbPorts]) => {
+        const outputs: EntranceOutputs = { loadBalancers, fqdns: entranceFqdns, lbPorts };
         const problems = sharingProblems(
             {
                 hostname: app.hostname,
+                shareLoadBalancerWith,
                 lbPorts: [tlsPort, ...(app.extraPorts ?? []).map((extra) => extra.port)],
                 fqdns,
                 environments: Object.keys(environments),
@@ -41,19 +45,23 @@ const entranceOutputs: pulumi.Output<EntranceOutputs> = pulumi
     });
 
 // Everything that touches the LB waits for the check above, so a conflict stops the run before any change.
+const sharedLb = entranceOutputs.apply((outputs) => outputs.loadBalancers[shareLoadBalancerWith]);
 const loadBalancer: LoadBalancerRef = {
-    loadBalancerId: pulumi.all([entranceOutputs, entrance.requireOutput("loadBalancerId")]).apply(([, id]) => id as string),
-    zone: entrance.requireOutput("zone") as pulumi.Output<string>,
-    privateIps: entranceOutputs.apply((outputs) => outputs.privateIps),
+    loadBalancerId: sharedLb.apply((lb) => lb.id),
+    zone: sharedLb.apply((lb) => lb.zone),
+    privateIps: sharedLb.apply((lb) => lb.privateIps),
 };
 
-const certificate = new AcmeCertificate(`${app.hostname}-certificate`, {
+const certificate = new AcmeCertificate(app.hostname, {
     domains: fqdns,
     loadBalancerId: loadBalancer.loadBalancerId,
     zone: loadBalancer.zone,
     acmeServer: config.get("acmeServer") ?? "letsencrypt",
     email: config.require("acmeEmail"),
     cloudflareZones: [...new Set(Object.values(environments).flatMap((env) => ("name" in env.zone ? [env.zone.name] : [])))],
+}, {
+    // Earlier versions of this example named it `<app>-certificate` (its certificate then `<app>-certificate-certificate`).
+    aliases: [pulumi.createUrn(`${app.hostname}-certificate`, ACME_CERTIFICATE_TYPE)],
 });
 
 const endpoint = new PrivateEndpoint(app.hostname, {

@@ -1,21 +1,36 @@
 /**
- * What a second application must not take from the entrance it shares an LB with. Pure: the
- * program runs it on the outputs read through the stack reference and fails before the Service is
- * registered, instead of letting the CCM fight over a frontend port.
+ * What a second application must not take from the entrance app whose LB it shares. Pure: the program
+ * runs it on the outputs read through the stack reference and fails before the Service is registered,
+ * instead of letting the CCM fight over a frontend port.
  */
+
+/** One app's LB as the entrance exports it (`loadBalancers` output, keyed by app). */
+export interface EntranceLoadBalancer {
+    /** The entrance app the LB is named after (an app sharing it names its owner here). */
+    owner: string;
+    /** `<zone>/<uuid>`. */
+    id: string;
+    uuid: string;
+    name: string;
+    zone: string;
+    /** The LB's private IPv4 per attached environment. */
+    privateIps: Record<string, string>;
+}
 
 /** The entrance stack's outputs this example relies on (see the README's outputs table). */
 export interface EntranceOutputs {
+    /** Each entrance app's LB, keyed by app. */
+    loadBalancers: Record<string, EntranceLoadBalancer>;
     /** Names each entrance app answers to, keyed by app. */
     fqdns: Record<string, string[]>;
     /** Every LB port each entrance app's Service opens (TLS port first), keyed by app. */
     lbPorts: Record<string, number[]>;
-    /** The LB's private IPv4 per environment. */
-    privateIps: Record<string, string>;
 }
 
 export interface SharedApp {
     hostname: string;
+    /** The entrance app whose LB this app goes on. */
+    shareLoadBalancerWith: string;
     /** Every LB port the app's Service opens (its TLS port and any extra port). */
     lbPorts: number[];
     /** The names the app will answer to. */
@@ -25,18 +40,24 @@ export interface SharedApp {
 }
 
 export function sharingProblems(app: SharedApp, entrance: EntranceOutputs): string[] {
+    const lb = entrance.loadBalancers[app.shareLoadBalancerWith];
+    if (lb === undefined) {
+        return [`shareLoadBalancerWith: the entrance has no app "${app.shareLoadBalancerWith}": name one of ${Object.keys(entrance.loadBalancers).join(", ")}`];
+    }
     const problems: string[] = [];
-    const attached = Object.keys(entrance.privateIps);
+    const attached = Object.keys(lb.privateIps);
     for (const environment of app.environments.filter((env) => !attached.includes(env))) {
         problems.push(
-            `environment "${environment}": the shared LB is not attached to its private network (attached: ${attached.join(", ")}); ` +
-                `add it to the entrance stack's reachableFrom or drop it here`,
+            `environment "${environment}": the LB ${lb.name} is not attached to its private network (attached: ${attached.join(", ")}); ` +
+                `add it to the reachableFrom of the entrance app "${lb.owner}" or drop it here`,
         );
     }
+    // Only the apps on the same LB hold its ports.
+    const onThisLb = Object.keys(entrance.loadBalancers).filter((name) => entrance.loadBalancers[name].id === lb.id);
     for (const port of app.lbPorts) {
-        const owner = Object.entries(entrance.lbPorts).find(([, used]) => used.includes(port));
+        const owner = onThisLb.find((name) => (entrance.lbPorts[name] ?? []).includes(port));
         if (owner !== undefined) {
-            problems.push(`LB port ${port} is already used by the entrance app "${owner[0]}": pick a free port (e.g. 9443)`);
+            problems.push(`LB port ${port} is already used on ${lb.name} by the entrance app "${owner}": pick a free port (e.g. 9443)`);
         }
     }
     for (const fqdn of app.fqdns) {

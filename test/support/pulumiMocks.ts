@@ -1,18 +1,37 @@
 /**
- * Pulumi mocks that record what a program registers, so tests assert the exact resource graph.
- * Invokes answer like the real providers would for the lookups this project makes.
+ * The one Pulumi mocks harness of the project: every test that runs a program or a component under mocks
+ * installs it. It records what is registered (type, name, inputs, parent, provider, aliases, secret
+ * outputs, the inputs as sent on the wire) so tests assert the exact resource graph, and it answers
+ * like the real providers would: ids and computed outputs on `up` (unknown during a preview), the
+ * lookups this project makes, and the outputs of the stacks a StackReference reads.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime";
+import { MockCallArgs, MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime";
 import { createHash } from "node:crypto";
 
 export const CERTIFICATE_TYPE = "pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate";
+/** The key Pulumi marks a secret with on the wire. */
+export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 export interface RegisteredResource {
     type: string;
     name: string;
+    /** Inputs as the provider receives them (secrets unwrapped). */
     inputs: Record<string, unknown>;
+    /** Inputs as sent on the wire (secrets still wrapped). */
+    wire: Record<string, unknown>;
+    /** Provider reference `<provider urn>::<id>`, when one was given or inherited. */
     provider?: string;
+    /**
+     * The URN as the engine writes it: `urn:pulumi:<stack>::<project>::<parent type chain>$<type>::<name>`.
+     * (The mock monitor answers a URN that keeps only the parent's last type; this one has the whole chain.)
+     */
+    urn: string;
+    /** The parent's URN in the engine's form; undefined for a resource of the stack itself. */
+    parent?: string;
+    /** Aliases as sent to the engine: URNs, or `spec:<json>` for an alias the engine would resolve. */
+    aliases: string[];
+    additionalSecretOutputs: string[];
 }
 
 /** A stable fake UUID derived from a seed, so ids are predictable in assertions. */
@@ -21,10 +40,25 @@ export function fakeUuid(seed: string): string {
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** The private IP the mocked IPAM gives the LB in a network: deterministic per network id. */
-export function fakePrivateIp(privateNetworkId: string): string {
-    const digest = createHash("sha256").update(privateNetworkId).digest();
+/** The private IP the mocked IPAM gives an LB (its bare uuid) in a network: deterministic, different per LB and network. */
+export function fakePrivateIp(privateNetworkId: string, lbUuid: string): string {
+    const digest = createHash("sha256").update(`${lbUuid} in ${privateNetworkId}`).digest();
     return `172.16.${digest[0]}.${(digest[1] % 250) + 2}`;
+}
+
+/** The id the mocked Cloudflare lookup gives a zone name. */
+export function fakeZoneId(name: string): string {
+    return createHash("md5").update(name).digest("hex");
+}
+
+/** The id the mocked VPC lookup gives a private network looked up by name. */
+export function fakePrivateNetworkId(name: string): string {
+    return `fr-par/${fakeUuid(`pn-${name}`)}`;
+}
+
+/** The certificate id the mocked dynamic provider reports for a certificate resource named `name` on an LB of `zone`. */
+export function fakeCertificateId(zone: string, name: string): string {
+    return `${zone}/${fakeUuid(name)}`;
 }
 
 export interface MockWorld {
@@ -34,58 +68,164 @@ export interface MockWorld {
     one(type: string, name?: string): RegisteredResource;
 }
 
-export async function installMocks(options: { project?: string; stack?: string; preview?: boolean; config?: Record<string, string> } = {}): Promise<MockWorld> {
+export interface MockOptions {
+    project?: string;
+    stack?: string;
+    preview?: boolean;
+    config?: Record<string, string>;
+    /** Outputs of the stacks a `StackReference` reads, by fully qualified stack name. */
+    stackOutputs?: Record<string, Record<string, unknown>>;
+    /** Answers a resource differently from the defaults below; undefined falls back to them. */
+    override?: (args: MockResourceArgs) => MockResourceResult | undefined;
+}
+
+function defaultResult(args: MockResourceArgs, options: MockOptions): MockResourceResult {
+    switch (args.type) {
+        case "pulumi:pulumi:StackReference": {
+            // A stack reference is read by id (the stack's name); its state holds the outputs.
+            const outputs = options.stackOutputs?.[args.inputs.name];
+            if (outputs === undefined) {
+                throw new Error(`no outputs mocked for the stack ${args.inputs.name}`);
+            }
+            return { id: args.inputs.name, state: { name: args.inputs.name, outputs, secretOutputNames: [] } };
+        }
+        case "scaleway:loadbalancers/loadBalancer:LoadBalancer":
+            return { id: `${args.inputs.zone}/${fakeUuid(args.name)}`, state: { ...args.inputs, privateIps: [] } };
+        case "scaleway:loadbalancers/privateNetwork:PrivateNetwork":
+            return { id: `${args.inputs.zone}/${fakeUuid(args.name)}`, state: args.inputs };
+        case CERTIFICATE_TYPE: {
+            // What the provider's create returns, minus the key material.
+            const zone = String(args.inputs.loadBalancerId).split("/")[0];
+            const uuid = fakeUuid(args.name);
+            return {
+                id: uuid,
+                state: {
+                    ...args.inputs,
+                    certificateId: fakeCertificateId(zone, args.name),
+                    certificateUuid: uuid,
+                    notAfter: "2027-02-20T00:00:00.000Z",
+                    renewalDueAt: "2027-01-21T00:00:00.000Z",
+                    bindingStatus: "annotation-pending",
+                },
+            };
+        }
+        default:
+            return { id: `${args.name}-id`, state: args.inputs };
+    }
+}
+
+function answerInvoke(args: MockCallArgs): Record<string, unknown> {
+    switch (args.token) {
+        case "scaleway:ipam/getIp:getIp": {
+            const address = fakePrivateIp(args.inputs.privateNetworkId, args.inputs.resource.id);
+            return { id: fakeUuid(`ip-${address}`), address, addressCidr: `${address}/22` };
+        }
+        case "scaleway:network/getPrivateNetwork:getPrivateNetwork":
+            return { id: fakePrivateNetworkId(args.inputs.name), name: args.inputs.name };
+        case "cloudflare:index/getZone:getZone": {
+            const zoneId = fakeZoneId(args.inputs.filter.name);
+            return { id: zoneId, zoneId, name: args.inputs.filter.name };
+        }
+        default:
+            throw new Error(`unexpected invoke ${args.token}`);
+    }
+}
+
+interface AliasMessage {
+    getUrn(): string;
+    hasSpec(): boolean;
+    getSpec(): { toObject(): unknown } | undefined;
+}
+
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getProvider(): string;
+    getAliasesList(): AliasMessage[];
+    getAdditionalsecretoutputsList(): string[];
+    getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+
+interface RegisterResponse {
+    getUrn(): string;
+}
+
+type Callback = (error: Error | null, response: RegisterResponse | undefined) => void;
+
+export async function installMocks(options: MockOptions = {}): Promise<MockWorld> {
     const resources: RegisteredResource[] = [];
     const invokes: MockCallArgs[] = [];
+    const project = options.project ?? "scw-private-lb";
+    const stack = options.stack ?? "test";
     if (options.config) {
         pulumi.runtime.setAllConfig(options.config);
     }
+    let registering: RegisteredResource | undefined;
     await pulumi.runtime.setMocks(
         {
             newResource(args: MockResourceArgs) {
-                resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
-                if (options.preview) {
-                    // Preview: providers do not create anything, ids and computed outputs stay unknown.
-                    return { id: undefined, state: args.inputs };
+                if (registering !== undefined) {
+                    registering.inputs = args.inputs;
+                } else {
+                    // A read (a StackReference, `get`): recorded with what the mock is given.
+                    resources.push({
+                        type: args.type,
+                        name: args.name,
+                        inputs: args.inputs,
+                        wire: {},
+                        provider: args.provider || undefined,
+                        urn: `urn:pulumi:${stack}::${project}::${args.type}::${args.name}`,
+                        aliases: [],
+                        additionalSecretOutputs: [],
+                    });
                 }
-                switch (args.type) {
-                    case "scaleway:loadbalancers/loadBalancer:LoadBalancer":
-                        return { id: `${args.inputs.zone}/${fakeUuid(args.name)}`, state: { ...args.inputs, privateIps: [] } };
-                    case "scaleway:loadbalancers/privateNetwork:PrivateNetwork":
-                        return { id: `${args.inputs.zone}/${fakeUuid(args.name)}`, state: args.inputs };
-                    case CERTIFICATE_TYPE: {
-                        // What the provider's create returns, minus the key material.
-                        const zone = String(args.inputs.loadBalancerId).split("/")[0];
-                        const uuid = fakeUuid(args.name);
-                        return {
-                            id: uuid,
-                            state: { ...args.inputs, certificateId: `${zone}/${uuid}`, certificateUuid: uuid, notAfter: "2027-02-20T00:00:00.000Z", renewalDueAt: "2027-01-21T00:00:00.000Z", bindingStatus: "annotation-pending" },
-                        };
-                    }
-                    default:
-                        return { id: `${args.name}-id`, state: args.inputs };
-                }
+                const result = options.override?.(args) ?? defaultResult(args, options);
+                // Preview: providers do not create anything, ids and computed outputs stay unknown.
+                return options.preview && args.type !== "pulumi:pulumi:StackReference" ? { id: undefined, state: args.inputs } : result;
             },
             call(args: MockCallArgs) {
                 invokes.push(args);
-                switch (args.token) {
-                    case "scaleway:ipam/getIp:getIp":
-                        return { id: fakeUuid(`ip-${args.inputs.privateNetworkId}`), address: fakePrivateIp(args.inputs.privateNetworkId), addressCidr: `${fakePrivateIp(args.inputs.privateNetworkId)}/22` };
-                    case "scaleway:network/getPrivateNetwork:getPrivateNetwork":
-                        return { id: `fr-par/${fakeUuid(`pn-${args.inputs.name}`)}`, name: args.inputs.name };
-                    case "cloudflare:index/getZone:getZone": {
-                        const zoneId = createHash("md5").update(args.inputs.filter.name).digest("hex");
-                        return { id: zoneId, zoneId, name: args.inputs.filter.name };
-                    }
-                    default:
-                        throw new Error(`unexpected invoke ${args.token}`);
-                }
+                return answerInvoke(args);
             },
         },
-        options.project ?? "scw-private-lb",
-        options.stack ?? "test",
+        project,
+        stack,
         options.preview ?? false,
     );
+
+    // The engine's URN of each mock URN, so children get the whole parent type chain.
+    const engineUrns = new Map<string, string>();
+    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(request: RegisterRequest, callback: Callback): void };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (request, callback) => {
+        const parent = request.getParent() ? engineUrns.get(request.getParent()) : undefined;
+        const typeChain = parent !== undefined ? `${parent.split("::")[2]}$${request.getType()}` : request.getType();
+        const record: RegisteredResource = {
+            type: request.getType(),
+            name: request.getName(),
+            inputs: {},
+            wire: request.getObject()?.toJavaScript() ?? {},
+            provider: request.getProvider() || undefined,
+            urn: `urn:pulumi:${stack}::${project}::${typeChain}::${request.getName()}`,
+            parent,
+            aliases: request.getAliasesList().map((alias) => (alias.hasSpec() ? `spec:${JSON.stringify(alias.getSpec()?.toObject())}` : alias.getUrn())),
+            additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
+        };
+        resources.push(record);
+        registering = record;
+        try {
+            register(request, (error, response) => {
+                if (response !== undefined) {
+                    engineUrns.set(response.getUrn(), record.urn);
+                }
+                callback(error, response);
+            });
+        } finally {
+            registering = undefined;
+        }
+    };
+
     return {
         resources,
         invokes,

@@ -1,11 +1,11 @@
 /**
  * The contract between the consumer and the entrance: the entrance program, run under mocks with its
- * prod stack file, exports every output the consumer reads, in the shape the consumer's fixture (and
- * code) assumes. Ids and addresses differ under mocks; names and ports come from config and match.
+ * three-app fixture stack, exports every output the consumer reads, in the shape the consumer's fixture
+ * (and code) assumes. Ids and addresses differ under mocks; names, owners and ports come from config and match.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseZonedId } from "../../../components/naming";
-import { runProgram } from "../../../test/support/program";
+import { fixtureStack, runProgram } from "../../../test/support/program";
 import { valueOf } from "../../../test/support/pulumiMocks";
 import { ENTRANCE_OUTPUTS } from "./entrance";
 
@@ -25,7 +25,7 @@ function shapeOf(value: unknown): Shape {
 let exported: Record<string, unknown>;
 
 beforeAll(async () => {
-    const { program } = await runProgram("prod");
+    const { program } = await runProgram(fixtureStack("three-apps"));
     const outputs: Record<string, unknown> = program;
     const entries = await Promise.all(Object.entries(outputs).map(async ([name, output]) => [name, await valueOf(output)] as const));
     exported = Object.fromEntries(entries);
@@ -38,11 +38,17 @@ describe("entrance outputs the consumer relies on", () => {
         }
     });
 
-    it("exports the same names and TLS ports as the fixture, and a zoned LB id", () => {
+    it("exports the same names, owners and ports as the fixture, and zoned LB ids", () => {
         expect(exported.fqdns).toEqual(ENTRANCE_OUTPUTS.fqdns);
         expect(exported.httpsPorts).toEqual(ENTRANCE_OUTPUTS.httpsPorts);
         expect(exported.lbPorts).toEqual(ENTRANCE_OUTPUTS.lbPorts);
         expect(exported.environment).toBe(ENTRANCE_OUTPUTS.environment);
-        expect(parseZonedId(exported.loadBalancerId as string).zone).toBe(exported.zone);
+        const loadBalancers = exported.loadBalancers as typeof ENTRANCE_OUTPUTS.loadBalancers;
+        for (const [app, lb] of Object.entries(ENTRANCE_OUTPUTS.loadBalancers)) {
+            const actual = loadBalancers[app as keyof typeof loadBalancers];
+            expect({ app, owner: actual.owner, name: actual.name, environments: Object.keys(actual.privateIps) }).toEqual({ app, owner: lb.owner, name: lb.name, environments: Object.keys(lb.privateIps) });
+            expect(parseZonedId(actual.id).zone).toBe(actual.zone);
+        }
+        expect(loadBalancers.grafana.id).toBe(loadBalancers.test.id);
     });
 });
