@@ -6,12 +6,12 @@ import prettier from "eslint-config-prettier";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/**", "**/node_modules/**", "bin/**", "coverage/**", "**/*.js", "**/*.mjs"] },
+    { ignores: ["node_modules/**", "**/node_modules/**", "packages/*/dist/**", "bin/**", "coverage/**", "**/*.js", "**/*.mjs"] },
     js.configs.recommended,
     ...tseslint.configs.recommendedTypeChecked,
     {
         languageOptions: {
-            parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+            parserOptions: { projectService: { allowDefaultProject: ["*.mts"] }, tsconfigRootDir: import.meta.dirname },
         },
         plugins: { "@pulumi": pulumi },
         rules: {

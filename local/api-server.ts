@@ -184,7 +184,8 @@ export async function startApiServer(hooks: ApiServerHooks): Promise<RunningApiS
         url: `http://${LOOPBACK}:${port}`,
         calls,
         callCount: (method, pathPattern) =>
-            calls.filter((call) => (!method || call.method === method.toUpperCase()) && (!pathPattern || pathPattern.test(call.path))).length,
+            calls.filter((call) => (!method || call.method === method.toUpperCase()) && (!pathPattern || pathPattern.test(call.path)))
+                .length,
         stop: () =>
             (stopping ??= new Promise<void>((resolve) => {
                 server.close(() => resolve());

@@ -50,7 +50,10 @@ function known<T>(read: () => T): Known<T> {
 
 /** Walks nested objects; undefined as soon as a level is missing or not an object. */
 function field(value: unknown, ...path: string[]): unknown {
-    return path.reduce<unknown>((current, key) => (current !== null && typeof current === "object" ? (current as Props)[key] : undefined), value);
+    return path.reduce<unknown>(
+        (current, key) => (current !== null && typeof current === "object" ? (current as Props)[key] : undefined),
+        value,
+    );
 }
 
 /** Wraps props like the policy SDK does (idempotent on props it already wrapped). */

@@ -17,7 +17,15 @@ import { ConfigError } from "../components/config";
 import { createCertificateProvider } from "../components/certificate/dynamicProvider";
 import { checkRenewalCadence, type CertificateKind } from "./renewalCadence";
 import { CERTIFICATE_RESOURCE_TYPE } from "./renewalGuard";
-import { availableStacks, loadStackConfig, projectRoot, pulumiConfigOf, StackFileError, stackFileLabel, UnknownStackError } from "./stackConfig";
+import {
+    availableStacks,
+    loadStackConfig,
+    projectRoot,
+    pulumiConfigOf,
+    StackFileError,
+    stackFileLabel,
+    UnknownStackError,
+} from "./stackConfig";
 import { renderTable } from "./table";
 
 export const CHECK_USAGE = `usage: npm run check -- --stack <stack> [--renewal-workflow <file>]
@@ -56,7 +64,11 @@ function shown(value: unknown): string {
 }
 
 function field(inputs: Record<string, unknown>, ...path: string[]): unknown {
-    return path.reduce<unknown>((value, key) => (value !== null && typeof value === "object" && !isUnknown(value) ? (value as Record<string, unknown>)[key] : value), inputs);
+    return path.reduce<unknown>(
+        (value, key) =>
+            value !== null && typeof value === "object" && !isUnknown(value) ? (value as Record<string, unknown>)[key] : value,
+        inputs,
+    );
 }
 
 interface Section {
@@ -71,7 +83,13 @@ const SECTIONS: Section[] = [
         title: "Load balancers",
         type: "scaleway:loadbalancers/loadBalancer:LoadBalancer",
         headers: ["NAME", "OFFER", "ZONE", "PUBLIC IP", "TAGS"],
-        row: ({ inputs }) => [shown(inputs.name), shown(inputs.type), shown(inputs.zone), inputs.assignFlexibleIp === false ? "none" : shown(inputs.assignFlexibleIp), shown(inputs.tags)],
+        row: ({ inputs }) => [
+            shown(inputs.name),
+            shown(inputs.type),
+            shown(inputs.zone),
+            inputs.assignFlexibleIp === false ? "none" : shown(inputs.assignFlexibleIp),
+            shown(inputs.tags),
+        ],
     },
     {
         title: "Private network attachments",
@@ -88,8 +106,14 @@ const SECTIONS: Section[] = [
             return [
                 `${shown(field(inputs, "metadata", "namespace"))}/${shown(field(inputs, "metadata", "name"))}`,
                 shown(field(inputs, "spec", "type")),
-                Array.isArray(ports) ? ports.map((port: Record<string, unknown>) => `${shown(port.port)}->${shown(port.targetPort)}`).join(", ") : shown(ports),
-                shown(isUnknown(field(inputs, "metadata", "annotations")) ? field(inputs, "metadata", "annotations") : Object.keys((field(inputs, "metadata", "annotations") as object | undefined) ?? {})),
+                Array.isArray(ports)
+                    ? ports.map((port: Record<string, unknown>) => `${shown(port.port)}->${shown(port.targetPort)}`).join(", ")
+                    : shown(ports),
+                shown(
+                    isUnknown(field(inputs, "metadata", "annotations"))
+                        ? field(inputs, "metadata", "annotations")
+                        : Object.keys((field(inputs, "metadata", "annotations") as object | undefined) ?? {}),
+                ),
             ];
         },
     },
@@ -122,7 +146,9 @@ export function renderDeclared(resources: readonly DeclaredResource[]): string {
         return `${section.title} (${rows.length})\n${rows.length > 0 ? renderTable(section.headers, rows) : "  none"}`;
     });
     const others = new Map<string, number>();
-    resources.filter((resource) => !listed.has(resource.type)).forEach((resource) => others.set(resource.type, (others.get(resource.type) ?? 0) + 1));
+    resources
+        .filter((resource) => !listed.has(resource.type))
+        .forEach((resource) => others.set(resource.type, (others.get(resource.type) ?? 0) + 1));
     parts.push(`Also declared: ${[...others].map(([type, count]) => `${count} ${type}`).join(", ") || "nothing else"}`);
     return parts.join("\n\n");
 }
@@ -206,7 +232,10 @@ export function certificateKinds(resources: readonly DeclaredResource[]): Certif
         .map((resource) => ({
             holder: `certificate ${resource.name}`,
             profile: typeof resource.inputs.profile === "string" ? resource.inputs.profile : undefined,
-            renewalMinDaysRemaining: typeof field(resource.inputs, "renewal", "minDaysRemaining") === "number" ? (field(resource.inputs, "renewal", "minDaysRemaining") as number) : undefined,
+            renewalMinDaysRemaining:
+                typeof field(resource.inputs, "renewal", "minDaysRemaining") === "number"
+                    ? (field(resource.inputs, "renewal", "minDaysRemaining") as number)
+                    : undefined,
         }));
 }
 
@@ -226,7 +255,11 @@ export async function runCheck(argv: readonly string[], options: CheckRunOptions
     try {
         const { values } = parseArgs({
             args: [...argv],
-            options: { stack: { type: "string", short: "s" }, "renewal-workflow": { type: "string" }, help: { type: "boolean", short: "h" } },
+            options: {
+                stack: { type: "string", short: "s" },
+                "renewal-workflow": { type: "string" },
+                help: { type: "boolean", short: "h" },
+            },
             strict: true,
         });
         if (values.help) {
@@ -268,18 +301,24 @@ export async function runCheck(argv: readonly string[], options: CheckRunOptions
         return 1;
     }
     const problems = await certificateCheckProblems(resources);
-    out(`Stack ${stack} (${stackFileLabel(stack)}): what \`pulumi up -s ${stack}\` would declare, offline (ids and addresses show as ${AT_DEPLOY})\n\n`);
+    out(
+        `Stack ${stack} (${stackFileLabel(stack)}): what \`pulumi up -s ${stack}\` would declare, offline (ids and addresses show as ${AT_DEPLOY})\n\n`,
+    );
     out(`${renderDeclared(resources)}\n`);
     if (workflow !== undefined) {
         const verdict = checkRenewalCadence(scheduleOf(workflow), certificateKinds(resources), options.now ?? new Date());
         verdict.warnings.forEach((warning) => out(`! ${warning}\n`));
         problems.push(...verdict.problems);
         if (verdict.problems.length === 0) {
-            out(`\nThe schedule of ${workflow} renews every certificate in time (longest gap between runs: ${verdict.longestGapMs / 3_600_000} h).\n`);
+            out(
+                `\nThe schedule of ${workflow} renews every certificate in time (longest gap between runs: ${verdict.longestGapMs / 3_600_000} h).\n`,
+            );
         }
     }
     if (problems.length > 0) {
-        err(`\n${problems.length} problem${problems.length === 1 ? "" : "s"}:\n${problems.map((problem) => `  ✗ ${problem}`).join("\n")}\n`);
+        err(
+            `\n${problems.length} problem${problems.length === 1 ? "" : "s"}:\n${problems.map((problem) => `  ✗ ${problem}`).join("\n")}\n`,
+        );
         return 1;
     }
     out(`\nThe stack file is valid.\n`);

@@ -33,7 +33,9 @@ describe("pure ACME helpers", () => {
     it("normalizes names and refuses duplicates and empty lists", () => {
         expect(normalizeDomains([" App.Example.COM. ", "*.example.com"])).toEqual(["app.example.com", "*.example.com"]);
         expect(() => normalizeDomains([])).toThrow("at least one domain name");
-        expect(() => normalizeDomains(["a.example.com", "A.example.com", "b.example.com"])).toThrow("duplicate domain names: a.example.com");
+        expect(() => normalizeDomains(["a.example.com", "A.example.com", "b.example.com"])).toThrow(
+            "duplicate domain names: a.example.com",
+        );
     });
 
     it("picks the dns-01 challenge and names what the CA offers when there is none", () => {
@@ -147,7 +149,9 @@ describe("talking to an unwell ACME server", () => {
             req.on("end", () => {
                 const json = { "Content-Type": "application/json", "Replay-Nonce": `nonce-${Date.now()}` };
                 if (req.url === "/dir") {
-                    res.writeHead(200, json).end(JSON.stringify({ newNonce: `${root}/nonce`, newAccount: `${root}/account`, newOrder: `${root}/order` }));
+                    res.writeHead(200, json).end(
+                        JSON.stringify({ newNonce: `${root}/nonce`, newAccount: `${root}/account`, newOrder: `${root}/order` }),
+                    );
                 } else if (req.url === "/nonce") {
                     res.writeHead(200, json).end();
                 } else if (req.url === "/account") {
@@ -162,7 +166,13 @@ describe("talking to an unwell ACME server", () => {
             });
         });
         await expect(
-            issueCertificate(request(`${base}/dir`, { domains: ["*.example.com", "example.com"], profile: "shortlived", replaces: "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE" })),
+            issueCertificate(
+                request(`${base}/dir`, {
+                    domains: ["*.example.com", "example.com"],
+                    profile: "shortlived",
+                    replaces: "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE",
+                }),
+            ),
         ).rejects.toThrow("order seen, stopping here");
         expect(orders).toEqual([
             {
@@ -178,7 +188,10 @@ describe("talking to an unwell ACME server", () => {
 
     it("leaves acme-client's process-wide axios settings alone", async () => {
         const globalSettings = () =>
-            JSON.stringify({ timeout: acme.axios.defaults.timeout, acme: (acme.axios.defaults as { acmeSettings?: unknown }).acmeSettings });
+            JSON.stringify({
+                timeout: acme.axios.defaults.timeout,
+                acme: (acme.axios.defaults as { acmeSettings?: unknown }).acmeSettings,
+            });
         const before = globalSettings();
         const port = await freeTcpPort();
         await expect(

@@ -109,8 +109,12 @@ describe("AcmeCertificate", () => {
         await valueOf(certificate.certificateId);
         const child = "urn:pulumi:test::scw-private-lb::scw-private-lb:certificate:AcmeCertificate$";
         expect(registration("renamed").aliases).toEqual([oldUrn]);
-        expect(registration("renamed-certificate").aliases).toEqual([`${child}pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate::renamed-certificate-certificate`]);
-        expect(registration("renamed-account-key").aliases).toEqual([`${child}tls:index/privateKey:PrivateKey::renamed-certificate-account-key`]);
+        expect(registration("renamed-certificate").aliases).toEqual([
+            `${child}pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate::renamed-certificate-certificate`,
+        ]);
+        expect(registration("renamed-account-key").aliases).toEqual([
+            `${child}tls:index/privateKey:PrivateKey::renamed-certificate-account-key`,
+        ]);
     });
 
     it("wires every output of the dynamic resource to the component", async () => {
@@ -138,7 +142,9 @@ describe("AcmeCertificate", () => {
     });
 
     it("uses the caller's account key (as a secret), the staging alias and the given settings", async () => {
-        const accountKeyPem = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+        const accountKeyPem = generateKeyPairSync("ec", { namedCurve: "P-256" })
+            .privateKey.export({ type: "pkcs8", format: "pem" })
+            .toString();
         const passedThrough = {
             zone: "fr-par-1",
             keyType: "rsa-2048" as const,

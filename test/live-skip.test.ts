@@ -12,7 +12,9 @@ const NEEDED = ["SCW_ACCESS_KEY", "SCW_SECRET_KEY", "CLOUDFLARE_API_TOKEN", "LIV
 
 describe("the live test without its variables", () => {
     it("is skipped and names every missing variable, on stderr and in its title", async () => {
-        const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !NEEDED.includes(name) && !name.startsWith("VITEST")));
+        const env = Object.fromEntries(
+            Object.entries(process.env).filter(([name]) => !NEEDED.includes(name) && !name.startsWith("VITEST")),
+        );
         const { stdout, stderr } = await promisify(execFile)(
             process.execPath,
             [join(projectRoot, "node_modules", "vitest", "vitest.mjs"), "run", "test/live.test.ts", "--reporter=verbose", "--color=false"],

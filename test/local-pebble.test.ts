@@ -11,7 +11,6 @@ import { pidIsAlive, runningProcesses } from "../local/processes";
 
 const VALIDITY_SECONDS = 3_600;
 
-
 function getStatus(url: string, options: https.RequestOptions): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
         https

@@ -71,7 +71,10 @@ describe("the certificate provider during preview", () => {
             renewalDueAt: new Date(Date.now() + 59 * 86_400_000).toISOString(),
             bindingStatus: "annotation-pending",
         };
-        const same = await provider.diff!("aba65e0d-7391-4685-b8c3-f86b88c2ade5", stored, { ...checked.inputs, loadBalancerId: stored.loadBalancerId });
+        const same = await provider.diff!("aba65e0d-7391-4685-b8c3-f86b88c2ade5", stored, {
+            ...checked.inputs,
+            loadBalancerId: stored.loadBalancerId,
+        });
         expect(same.changes).toBe(false);
         expect(connections).not.toHaveBeenCalled();
         expect(fetches).not.toHaveBeenCalled();

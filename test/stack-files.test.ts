@@ -44,17 +44,32 @@ describe.each(stacks)("Pulumi.%s.yaml", (stack) => {
             expect(lb.name).toBe(plan.loadBalancer.name);
             for (const env of plan.environments) {
                 const fqdn = appFqdn(plan.app.name, config.environments[env].domain);
-                expect({ fqdn, content: records.find((record) => record.name === fqdn)?.content }).toEqual({ fqdn, content: lb.privateIps[env] });
+                expect({ fqdn, content: records.find((record) => record.name === fqdn)?.content }).toEqual({
+                    fqdn,
+                    content: lb.privateIps[env],
+                });
             }
-            const service = world.byType(RESOURCE_TYPES.service).find((candidate) => (candidate.inputs.metadata as { namespace: string }).namespace === plan.app.namespace && candidate.name === plan.app.name);
-            expect((service?.inputs.metadata as { annotations: Record<string, string> }).annotations["service.beta.kubernetes.io/scw-loadbalancer-id"]).toBe(lb.id);
+            const service = world
+                .byType(RESOURCE_TYPES.service)
+                .find(
+                    (candidate) =>
+                        (candidate.inputs.metadata as { namespace: string }).namespace === plan.app.namespace &&
+                        candidate.name === plan.app.name,
+                );
+            expect(
+                (service?.inputs.metadata as { annotations: Record<string, string> }).annotations[
+                    "service.beta.kubernetes.io/scw-loadbalancer-id"
+                ],
+            ).toBe(lb.id);
         }
         expect(records.length).toBeGreaterThan(0);
         expect(records.filter((record) => record.proxied !== false)).toEqual([]);
 
         const violations = world.resources.flatMap((resource) => {
             const props = resource.type === RESOURCE_TYPES.certificate ? checkInputs(resource.inputs).inputs : resource.inputs;
-            return ENTRANCE_POLICIES.flatMap((policy) => policy.validate(resource.type, props, {}).map((message) => `${policy.name} on ${resource.name}: ${message}`));
+            return ENTRANCE_POLICIES.flatMap((policy) =>
+                policy.validate(resource.type, props, {}).map((message) => `${policy.name} on ${resource.name}: ${message}`),
+            );
         });
         expect(violations).toEqual([]);
     });

@@ -18,7 +18,9 @@ const shareLoadBalancerWith = config.require("shareLoadBalancerWith");
 // The entrance app holds 443 on its LB: a second app on the same LB needs its own TLS port, so no default.
 const tlsPort = app.httpsPort;
 if (tlsPort === undefined) {
-    throw new Error(`${pulumi.getProject()}:app.httpsPort is required: pick a port the entrance app "${shareLoadBalancerWith}" does not use on its LB, e.g. 9443`);
+    throw new Error(
+        `${pulumi.getProject()}:app.httpsPort is required: pick a port the entrance app "${shareLoadBalancerWith}" does not use on its LB, e.g. 9443`,
+    );
 }
 /** Environments that reach the app, keyed by name: `{ domain, zone: { name } | { id } }` (Cloudflare zone). */
 const environments = config.requireObject<Record<string, DnsEnvironment>>("environments");
@@ -52,17 +54,21 @@ const loadBalancer: LoadBalancerRef = {
     privateIps: sharedLb.apply((lb) => lb.privateIps),
 };
 
-const certificate = new AcmeCertificate(app.hostname, {
-    domains: fqdns,
-    loadBalancerId: loadBalancer.loadBalancerId,
-    zone: loadBalancer.zone,
-    acmeServer: config.get("acmeServer") ?? "letsencrypt",
-    email: config.require("acmeEmail"),
-    cloudflareZones: [...new Set(Object.values(environments).flatMap((env) => ("name" in env.zone ? [env.zone.name] : [])))],
-}, {
-    // Earlier versions of this example named it `<app>-certificate` (its certificate then `<app>-certificate-certificate`).
-    aliases: [pulumi.createUrn(`${app.hostname}-certificate`, ACME_CERTIFICATE_TYPE)],
-});
+const certificate = new AcmeCertificate(
+    app.hostname,
+    {
+        domains: fqdns,
+        loadBalancerId: loadBalancer.loadBalancerId,
+        zone: loadBalancer.zone,
+        acmeServer: config.get("acmeServer") ?? "letsencrypt",
+        email: config.require("acmeEmail"),
+        cloudflareZones: [...new Set(Object.values(environments).flatMap((env) => ("name" in env.zone ? [env.zone.name] : [])))],
+    },
+    {
+        // Earlier versions of this example named it `<app>-certificate` (its certificate then `<app>-certificate-certificate`).
+        aliases: [pulumi.createUrn(`${app.hostname}-certificate`, ACME_CERTIFICATE_TYPE)],
+    },
+);
 
 const endpoint = new PrivateEndpoint(app.hostname, {
     loadBalancer,

@@ -42,7 +42,9 @@ export interface SharedApp {
 export function sharingProblems(app: SharedApp, entrance: EntranceOutputs): string[] {
     const lb = entrance.loadBalancers[app.shareLoadBalancerWith];
     if (lb === undefined) {
-        return [`shareLoadBalancerWith: the entrance has no app "${app.shareLoadBalancerWith}": name one of ${Object.keys(entrance.loadBalancers).join(", ")}`];
+        return [
+            `shareLoadBalancerWith: the entrance has no app "${app.shareLoadBalancerWith}": name one of ${Object.keys(entrance.loadBalancers).join(", ")}`,
+        ];
     }
     const problems: string[] = [];
     const attached = Object.keys(lb.privateIps);

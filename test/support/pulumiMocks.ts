@@ -209,7 +209,9 @@ export async function installMocks(options: MockOptions = {}): Promise<MockWorld
             provider: request.getProvider() || undefined,
             urn: `urn:pulumi:${stack}::${project}::${typeChain}::${request.getName()}`,
             parent,
-            aliases: request.getAliasesList().map((alias) => (alias.hasSpec() ? `spec:${JSON.stringify(alias.getSpec()?.toObject())}` : alias.getUrn())),
+            aliases: request
+                .getAliasesList()
+                .map((alias) => (alias.hasSpec() ? `spec:${JSON.stringify(alias.getSpec()?.toObject())}` : alias.getUrn())),
             additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
         };
         resources.push(record);
@@ -233,7 +235,9 @@ export async function installMocks(options: MockOptions = {}): Promise<MockWorld
         one(type, name) {
             const matches = resources.filter((r) => r.type === type && (name === undefined || r.name === name));
             if (matches.length !== 1) {
-                throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${matches.length}: ${resources.map((r) => `${r.type}:${r.name}`).join(", ")}`);
+                throw new Error(
+                    `expected one ${type}${name ? ` named ${name}` : ""}, found ${matches.length}: ${resources.map((r) => `${r.type}:${r.name}`).join(", ")}`,
+                );
             }
             return matches[0];
         },
