@@ -196,7 +196,7 @@ const appSchema = z
             ports.add(extra.port);
         });
         const servicePorts = [app.httpsPort, ...app.extraPorts.map((extra) => extra.port)];
-        for (const problem of validatePassThroughSettings(app.ccm as Partial<Record<PassThroughSetting, string>>, servicePorts)) {
+        for (const problem of validatePassThroughSettings(app.ccm, servicePorts)) {
             const [setting] = problem.split(":");
             ctx.addIssue({ code: "custom", path: ["ccm", setting], message: problem.slice(setting.length + 2) });
         }
@@ -348,9 +348,9 @@ export const stackConfigSchema = stackConfigShape.superRefine((config, ctx) => {
         return;
     }
 
-    const plans = appPlans(config as StackConfig);
+    const plans = appPlans(config);
     // Per LB: attached networks (count, region), ports of the apps on it.
-    for (const lb of loadBalancerPlans(config as StackConfig)) {
+    for (const lb of loadBalancerPlans(config)) {
         const ownerIndex = config.apps.findIndex((app) => app.name === lb.owner);
         if (lb.environments.length > MAX_PRIVATE_NETWORKS_PER_LB) {
             ctx.addIssue({

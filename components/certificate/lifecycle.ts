@@ -325,14 +325,12 @@ export function certificateLifecycle(
 ): CertificateLifecycle {
     const context = contextFor(options, config, env);
     return {
-        async check(olds, news) {
+        check(olds, news) {
             const { inputs, failures } = checkInputs(news);
-            return { inputs: carryOver(olds, inputs), failures };
+            return Promise.resolve({ inputs: carryOver(olds, inputs), failures });
         },
 
-        async diff(_id, olds, news) {
-            return diffCertificate(olds, news, context.now());
-        },
+        diff: (_id, olds, news) => Promise.resolve(diffCertificate(olds, news, context.now())),
 
         async create(inputs) {
             let privateKeyPem: string | undefined;

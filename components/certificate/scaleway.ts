@@ -163,8 +163,7 @@ function splitId(id: string, what: string): { zone: Zone; uuid: string } {
     if (!parsed) {
         throw new Error(`${what} "${id}" is not a zoned id <zone>/<uuid>`);
     }
-    // parseZonedId only accepts the <cc>-<xxx>-<n> shape the SDK's zones have.
-    return { zone: parsed.zone as Zone, uuid: parsed.uuid };
+    return { zone: parsed.zone, uuid: parsed.uuid };
 }
 
 // ---------------------------------------------------------------------------------------------------

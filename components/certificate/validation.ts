@@ -262,7 +262,7 @@ function zonedIdMessage(property: string, value: unknown): string {
     if (value === undefined) {
         return `${property} is required: a zoned id <zone>/<uuid>, e.g. fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338.`;
     }
-    return `${property} "${String(value)}" must be a zoned id <zone>/<uuid>, e.g. fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338.`;
+    return `${property} "${typeof value === "string" ? value : JSON.stringify(value)}" must be a zoned id <zone>/<uuid>, e.g. fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338.`;
 }
 
 const NOT_A_KEY =
