@@ -7,7 +7,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DnsEnvironment, EndpointApp, endpointFqdns, LoadBalancerRef, PrivateEndpoint } from "../../components";
 import { ACME_CERTIFICATE_TYPE, AcmeCertificate } from "../../components/certificate";
-import { EntranceOutputs, sharingProblems } from "./sharing";
+import { z } from "zod";
+import { EntranceOutputs, entranceOutputsSchema, sharingProblems } from "./sharing";
 
 const config = new pulumi.Config();
 /** `organization/scw-private-lb/<stack>` on a file/S3 backend, `<org>/scw-private-lb/<stack>` on Pulumi Cloud. */
@@ -27,9 +28,19 @@ const environments = config.requireObject<Record<string, DnsEnvironment>>("envir
 const fqdns = endpointFqdns(app.hostname, environments);
 
 const entranceOutputs: pulumi.Output<EntranceOutputs> = pulumi
-    .all([entrance.requireOutput("loadBalancers"), entrance.requireOutput("fqdns"), entrance.requireOutput("lbPorts")])
-    .apply(([loadBalancers, entranceFqdns, lbPorts]) => {
-        const outputs: EntranceOutputs = { loadBalancers, fqdns: entranceFqdns, lbPorts };
+    .all({
+        loadBalancers: entrance.requireOutput("loadBalancers"),
+        fqdns: entrance.requireOutput("fqdns"),
+        lbPorts: entrance.requireOutput("lbPorts"),
+    })
+    .apply((raw) => {
+        const read = entranceOutputsSchema.safeParse(raw);
+        if (!read.success) {
+            throw new Error(
+                `the outputs of ${config.require("entranceStack")} are not an scw-private-lb entrance's: ${z.prettifyError(read.error)}`,
+            );
+        }
+        const outputs = read.data;
         const problems = sharingProblems(
             {
                 hostname: app.hostname,
