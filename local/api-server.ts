@@ -101,8 +101,9 @@ export interface RunningApiServer {
     url: string;
     /** Every request answered, in order. */
     readonly calls: readonly RecordedCall[];
-    callCount(method?: string, pathPattern?: RegExp): number;
-    stop(): Promise<void>;
+    // Function-valued properties (not methods): the servers built on it hand them on unbound.
+    callCount: (method?: string, pathPattern?: RegExp) => number;
+    stop: () => Promise<void>;
 }
 
 function readBody(request: http.IncomingMessage): Promise<string> {

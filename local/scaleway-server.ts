@@ -746,12 +746,12 @@ class ScalewayWorld {
     }
 
     certificateIdsOf(body: Record<string, unknown>): string[] | ApiResponse {
-        const ids = body.certificate_ids ?? (typeof body.certificate_id === "string" ? [body.certificate_id] : []);
-        if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string"))
+        const ids: unknown = body.certificate_ids ?? (typeof body.certificate_id === "string" ? [body.certificate_id] : []);
+        if (!Array.isArray(ids) || !ids.every((id): id is string => typeof id === "string"))
             return invalidArgument("certificate_ids", "format", "must be a list of ids");
         if (ids.some((id) => !UUID.test(id)))
             return invalidArgument("certificate_ids", "format", "each id must be a UUID (without zone prefix)");
-        return ids as string[];
+        return ids;
     }
 
     createFrontend(zone: string, lbId: string, body: unknown): ApiResponse {
@@ -909,7 +909,7 @@ class ScalewayWorld {
                 `a Load Balancer can be attached to at most ${MAX_PRIVATE_NETWORKS_PER_LB} Private Networks`,
             );
         }
-        const staticAddress =
+        const staticAddress: unknown =
             isJsonObject(body.static_config) && Array.isArray(body.static_config.ip_address) ? body.static_config.ip_address[0] : undefined;
         const { ipAddress, prefixLength } = splitAddress(
             typeof staticAddress === "string" ? staticAddress : this.nextAutoAddress(privateNetworkId),

@@ -1,4 +1,4 @@
-import { ResourceValidationArgs, unknownCheckingProxy } from "@pulumi/policy";
+import { ResourceValidationArgs } from "@pulumi/policy";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { describe, expect, it } from "vitest";
 import {
@@ -16,6 +16,7 @@ import {
     serviceCertificateViolations,
     toResourceValidationPolicy,
 } from "./policies";
+import { unknownCheckingProxy } from "./proxy";
 
 const LB_ID = "fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338";
 const CERT_ID = "fr-par-1/6ba7b810-9dad-41d1-80b4-00c04fd430c8";
@@ -49,11 +50,7 @@ function runPolicy(name: string, type: string, props: Props, config: LoadBalance
             throw new Error(`not applicable: ${reason}`);
         },
     };
-    const validate = validation.validateResource;
-    if (typeof validate !== "function") {
-        throw new Error(`${name} has no single validateResource`);
-    }
-    validate(args, (message) => violations.push(message));
+    validation.validateResource(args, (message) => violations.push(message));
     return violations;
 }
 
