@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime";
 import { parse } from "yaml";
+import { z } from "zod";
 import { ConfigError } from "../components/config";
 import { createCertificateProvider } from "../components/certificate/dynamicProvider";
 import { checkRenewalCadence, type CertificateKind } from "./renewalCadence";
@@ -34,6 +35,9 @@ export const CHECK_USAGE = `usage: npm run check -- --stack <stack> [--renewal-w
                               in time (e.g. .github/workflows/renewal.yml)
 Offline: no credentials, no Pebble, no Pulumi CLI. Lists what \`pulumi up\` would declare.
 exit code: 0 valid, 1 problems found, 2 usage`;
+
+/** What the mocks need of the project file (Pulumi.yaml). */
+const projectFile = z.object({ name: z.string() });
 
 /** What the engine sends for a value unknown during preview. */
 const UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -60,7 +64,7 @@ function shown(value: unknown): string {
     if (Array.isArray(value)) {
         return value.map(shown).join(", ");
     }
-    return typeof value === "object" ? JSON.stringify(value) : String(value);
+    return typeof value === "string" ? value : JSON.stringify(value);
 }
 
 function field(inputs: Record<string, unknown>, ...path: string[]): unknown {
@@ -175,12 +179,13 @@ export async function declaredResources(stack: string, root: string): Promise<De
     await pulumi.runtime.setMocks(
         {
             newResource(args: MockResourceArgs) {
-                resources.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
-                return { id: undefined, state: args.inputs };
+                const inputs = args.inputs as Record<string, unknown>;
+                resources.push({ type: args.type, name: args.name, inputs });
+                return { id: undefined, state: inputs };
             },
             call: placeholderLookup,
         },
-        parse(readFileSync(join(root, "Pulumi.yaml"), "utf8")).name as string,
+        projectFile.parse(parse(readFileSync(join(root, "Pulumi.yaml"), "utf8"))).name,
         stack,
         true,
     );
@@ -189,7 +194,9 @@ export async function declaredResources(stack: string, root: string): Promise<De
     const onRejection = (reason: unknown) => failures.push(reason);
     process.on("unhandledRejection", onRejection);
     try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program runs as it loads, as the engine loads it: by path, inside this try
         require(join(projectRoot, "index"));
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- waitForRPCs is exported by the module but missing from its typings
         const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
         await settings.waitForRPCs();
     } finally {

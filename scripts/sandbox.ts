@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import Cloudflare from "cloudflare";
+import { z } from "zod";
 import { appPlans, ConfigError, type AppConfig, type StackConfig } from "../components/config";
 import { createCertificateProvider } from "../components/certificate/dynamicProvider";
 import type { CertificateOutputs } from "../components/certificate/types";
@@ -45,7 +46,7 @@ class Progress {
     constructor(private readonly out: Output) {}
 
     /** Announces the step, runs it, and reports how long it took (or how it failed). */
-    async step<T>(title: string, work: () => Promise<T>, detail?: (result: T) => string): Promise<T> {
+    async step<T>(title: string, work: () => T | Promise<T>, detail?: (result: T) => string): Promise<T> {
         this.out(`… ${title}`);
         const started = performance.now();
         try {
@@ -106,6 +107,9 @@ function required<T>(method: T | undefined, name: string): T {
     return method;
 }
 
+/** The inputs `check` returns (the provider interface types them `any`). */
+const checkedInputs = z.record(z.string(), z.unknown());
+
 async function checked(
     provider: pulumi.dynamic.ResourceProvider,
     olds: Record<string, unknown>,
@@ -116,7 +120,7 @@ async function checked(
     if (failures.length > 0) {
         throw new Error(`check refused the inputs: ${failures.map((failure) => `${failure.property}: ${failure.reason}`).join("; ")}`);
     }
-    return result.inputs;
+    return checkedInputs.parse(result.inputs);
 }
 
 async function seedARecords(
@@ -164,7 +168,7 @@ async function runLifecycle(config: StackConfig, world: SandboxWorld, progress: 
     for (const lbSeed of plan.loadBalancers) {
         await progress.step(
             `Seed the LB ${lbSeed.name} with its private networks and a CCM-like TLS frontend per app`,
-            async () => {
+            () => {
                 const seeded = scaleway.seedLoadBalancer({
                     name: lbSeed.name,
                     zone: lbSeed.zone,
@@ -221,7 +225,7 @@ async function runLifecycle(config: StackConfig, world: SandboxWorld, progress: 
     const ccmBinds = (endpoint: Endpoint) =>
         progress.step(
             `${endpoint.app.name}: the CCM binds ${endpoint.outs.certificateId} (Service annotation ${endpoint.app.httpsPort}:<id>)`,
-            async () => {
+            () => {
                 scaleway.simulateCcmReconcile(endpoint.frontend.id, [endpoint.outs.certificateUuid]);
             },
         );

@@ -13,8 +13,6 @@ import { retryingFetch, type RetryPolicy } from "../components/certificate/scale
 import { regionOfZone } from "../components/naming";
 import type { DnsLookup, DnsName, EnvironmentNetwork, ExpectedLoadBalancer, ObservedLoadBalancer } from "./statusReport";
 
-type Zone = NonNullable<Lbv1.ZonedApiListLbsRequest["zone"]>;
-
 /** An operator waits for this command: fewer and shorter retries than `pulumi up` allows itself. */
 export const STATUS_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 500, maxDelayMs: 5_000, retryAfterCapMs: 30_000 };
 const PAGE_SIZE = 100;
@@ -158,9 +156,9 @@ export async function observeScaleway(
         await Promise.all(
             expected.map(async ({ name, zone }) =>
                 // The name filter matches substrings: keep only the exact name.
-                (await lb.listLbs({ zone: zone as Zone, name, pageSize: PAGE_SIZE }).all())
+                (await lb.listLbs({ zone, name, pageSize: PAGE_SIZE }).all())
                     .filter((candidate) => candidate.name === name)
-                    .map((candidate) => ({ candidate, zone: zone as Zone })),
+                    .map((candidate) => ({ candidate, zone })),
             ),
         )
     ).flat();

@@ -27,8 +27,8 @@ function configProblems(document: Record<string, unknown>): string[] {
             continue;
         }
         const { enforcementLevel, ...properties } = value as Record<string, unknown>;
-        if (enforcementLevel !== undefined && !ENFORCEMENT_LEVELS.includes(String(enforcementLevel)))
-            problems.push(`${rule}: unknown enforcement level ${String(enforcementLevel)}`);
+        if (enforcementLevel !== undefined && !(typeof enforcementLevel === "string" && ENFORCEMENT_LEVELS.includes(enforcementLevel)))
+            problems.push(`${rule}: unknown enforcement level ${JSON.stringify(enforcementLevel)}`);
         const schema = toResourceValidationPolicy(policy).configSchema?.properties ?? {};
         for (const [property, setting] of Object.entries(properties)) {
             if (!(property in schema)) problems.push(`${rule}.${property}: not in the rule's config schema`);
