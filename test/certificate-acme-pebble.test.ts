@@ -4,7 +4,6 @@
  */
 import { generateKeyPairSync, X509Certificate } from "node:crypto";
 import * as dgram from "node:dgram";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type IssueRequest, issueCertificate, revokeCertificate } from "../components/certificate/acme";
 import { ariCertId } from "../components/certificate/ari";
@@ -176,7 +175,7 @@ describe("every failure path leaves no TXT record behind", () => {
     it("a DNS server that never gets the value: the error names the record and the server", async () => {
         const silent = dgram.createSocket("udp4");
         await new Promise<void>((resolve) => silent.bind(0, "127.0.0.1", resolve));
-        const silentServer = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+        const silentServer = `127.0.0.1:${silent.address().port}`;
         try {
             const started = Date.now();
             await expect(

@@ -3,6 +3,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as acme from "acme-client";
 import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
 import {
     AcmeRetryAfterTooLongError,
     AcmeServerUnreachableError,
@@ -13,6 +14,9 @@ import {
     normalizeDomains,
 } from "../components/certificate/acme";
 import { freeTcpPort } from "../local/ports";
+
+/** A JWS in flattened JSON serialization, as acme-client posts it: the payload is base64url JSON. */
+const jwsBody = z.object({ payload: z.string() });
 
 const accountKeyPem = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
 
@@ -158,7 +162,8 @@ describe("talking to an unwell ACME server", () => {
                     res.writeHead(201, { ...json, Location: `${root}/account/1` }).end(JSON.stringify({ status: "valid" }));
                 } else {
                     // The JWS payload is base64url JSON; what the CA would read as the order.
-                    orders.push(JSON.parse(Buffer.from(JSON.parse(body).payload, "base64url").toString("utf8")));
+                    const { payload } = jwsBody.parse(JSON.parse(body));
+                    orders.push(JSON.parse(Buffer.from(payload, "base64url").toString("utf8")));
                     res.writeHead(400, { ...json, "Content-Type": "application/problem+json" }).end(
                         JSON.stringify({ type: "urn:ietf:params:acme:error:malformed", detail: "order seen, stopping here" }),
                     );

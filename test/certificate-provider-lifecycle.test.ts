@@ -7,6 +7,7 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import * as https from "node:https";
 import type * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { createCertificateProvider } from "../components/certificate/dynamicProvider";
 import { createLoadBalancerCertificates, type ScalewayTimings } from "../components/certificate/scaleway";
 import type { CertificateOutputs } from "../components/certificate/types";
@@ -55,7 +56,7 @@ function required<T>(method: T | undefined): T {
 async function checked(raw: Record<string, unknown>, olds: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
     const result: pulumi.dynamic.CheckResult = await required(provider.check)(olds, raw);
     expect(result.failures ?? []).toEqual([]);
-    return result.inputs;
+    return z.record(z.string(), z.unknown()).parse(result.inputs);
 }
 
 async function create(raw: Record<string, unknown>, using: pulumi.dynamic.ResourceProvider = provider): Promise<CertificateOutputs> {
@@ -122,7 +123,7 @@ describe("issuing", () => {
         // The CCM binds it once the Service annotation names it; refresh sees that.
         world.scaleway.simulateCcmReconcile(lb.frontendId, [outs.certificateUuid]);
         const bound = await required(provider.read)(outs.certificateId, outs);
-        expect(bound.props?.bindingStatus).toBe("bound");
+        expect(z.object({ bindingStatus: z.string() }).parse(bound.props).bindingStatus).toBe("bound");
 
         world.scaleway.simulateCcmReconcile(lb.frontendId, []);
         await required(provider.delete)(outs.certificateId, outs);

@@ -43,9 +43,9 @@ describe("withRetries", () => {
         const released: number[] = [];
         const result = await withRetries(
             policy,
-            async () => outcomes.shift() as number,
+            () => Promise.resolve(outcomes.shift() as number),
             (status) => (status === 200 ? { retry: false } : { retry: true, retryAfterMs: status === 429 ? 1_000 : undefined }),
-            { sleep: async (ms) => void waits.push(ms), random: () => 1, beforeRetry: (status) => void released.push(status) },
+            { sleep: (ms) => Promise.resolve(void waits.push(ms)), random: () => 1, beforeRetry: (status) => void released.push(status) },
         );
         expect(result).toBe(200);
         expect(waits).toEqual([100, 1_000]);
@@ -56,9 +56,9 @@ describe("withRetries", () => {
         let calls = 0;
         const result = await withRetries(
             policy,
-            async () => ++calls,
+            () => Promise.resolve(++calls),
             () => ({ retry: true }),
-            { sleep: async () => undefined },
+            { sleep: () => Promise.resolve() },
         );
         expect(result).toBe(policy.attempts);
         expect(calls).toBe(policy.attempts);
@@ -71,9 +71,9 @@ describe("pollUntil", () => {
         const waits: number[] = [];
         const outcome = await pollUntil(
             { timeoutMs: 60_000, firstDelayMs: 50, maxDelayMs: 1_000 },
-            async () => looks.shift() as (typeof looks)[number],
+            () => Promise.resolve(looks.shift() as (typeof looks)[number]),
             {
-                sleep: async (ms) => void waits.push(ms),
+                sleep: (ms) => Promise.resolve(void waits.push(ms)),
                 random: () => 1,
             },
         );
@@ -85,9 +85,9 @@ describe("pollUntil", () => {
         let looks = 0;
         const outcome = await pollUntil(
             { timeoutMs: 120, firstDelayMs: 50, maxDelayMs: 1_000 },
-            async () => {
+            () => {
                 looks += 1;
-                return { done: false };
+                return Promise.resolve({ done: false });
             },
             { random: () => 1 },
         );

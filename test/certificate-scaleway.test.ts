@@ -46,9 +46,7 @@ describe("retryingFetch", () => {
         const waits: number[] = [];
         const fetchWithRetries = retryingFetch(
             { ...policy, attempts: 5 },
-            async (ms) => {
-                waits.push(ms);
-            },
+            (ms) => Promise.resolve(void waits.push(ms)),
             async (input) => {
                 bodies.push(await (input as Request).text());
                 return answers.shift() as Response;
@@ -65,10 +63,10 @@ describe("retryingFetch", () => {
         let calls = 0;
         const fetchWithRetries = retryingFetch(
             policy,
-            async () => undefined,
-            async () => {
+            () => Promise.resolve(),
+            () => {
                 calls += 1;
-                return new Response("{}", { status: 502 });
+                return Promise.resolve(new Response("{}", { status: 502 }));
             },
         );
         expect((await fetchWithRetries("http://127.0.0.1:1/x")).status).toBe(502);

@@ -95,8 +95,8 @@ export interface MockOptions {
     config?: Record<string, string>;
     /** Outputs of the stacks a `StackReference` reads, by fully qualified stack name. */
     stackOutputs?: Record<string, Record<string, unknown>>;
-    /** Answers a resource differently from the defaults below; undefined falls back to them. */
-    override?: (args: MockResourceArgs) => MockResourceResult | undefined;
+    /** Answers a resource (its `inputs` as the mocks read them) differently from the defaults below; undefined falls back to them. */
+    override?: (args: MockResourceArgs, inputs: Record<string, unknown>) => MockResourceResult | undefined;
 }
 
 function defaultResult(args: MockResourceArgs, inputs: Record<string, unknown>, options: MockOptions): MockResourceResult {
@@ -208,7 +208,7 @@ export async function installMocks(options: MockOptions = {}): Promise<MockWorld
                         additionalSecretOutputs: [],
                     });
                 }
-                const result = options.override?.(args) ?? defaultResult(args, inputs, options);
+                const result = options.override?.(args, inputs) ?? defaultResult(args, inputs, options);
                 // Preview: providers do not create anything, ids and computed outputs stay unknown.
                 return options.preview && args.type !== "pulumi:pulumi:StackReference" ? { id: undefined, state: inputs } : result;
             },
