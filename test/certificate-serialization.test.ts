@@ -125,6 +125,12 @@ afterAll(async () => {
     }
 });
 
+/** What `check` answers (the SDK's CheckResult types the inputs `any`). */
+interface Checked {
+    inputs: Record<string, unknown>;
+    failures?: pulumi.dynamic.CheckFailure[];
+}
+
 interface EngineAnswer<T> {
     result: T;
     loaded: string[];
@@ -159,7 +165,7 @@ async function plan(
     stored: { inputs: Record<string, unknown>; outputs: CertificateOutputs },
     news: Record<string, unknown>,
 ) {
-    const checked = await engine<pulumi.dynamic.CheckResult>(providerFile, "check", { olds: stored.inputs, news });
+    const checked = await engine<Checked>(providerFile, "check", { olds: stored.inputs, news });
     expect(checked.result.failures ?? []).toEqual([]);
     const diff = await engine<pulumi.dynamic.DiffResult>(providerFile, "diff", {
         id: stored.outputs.certificateId,
@@ -220,7 +226,7 @@ describe("the serialized provider", () => {
 
     it("issues, refreshes and deletes a certificate from a fresh node process in the other checkout", async () => {
         const lb = world.seedLoadBalancer();
-        const checked = await engine<pulumi.dynamic.CheckResult>("provider.js", "check", {
+        const checked = await engine<Checked>("provider.js", "check", {
             olds: {},
             news: world.inputs(lb, { binding: { mode: "frontend" } }),
         });

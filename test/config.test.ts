@@ -245,7 +245,7 @@ describe("parseStackConfig", () => {
             "apps set as a JSON string without --path",
             { apps: '[{"name":"test"}' },
             [
-                'scw-private-lb:apps: must be a list, not the text "[{\"name\":\"test\"}"; write it as YAML in Pulumi.<stack>.yaml or set it with `pulumi config set --path`',
+                'scw-private-lb:apps: must be a list, not the text "[{"name":"test"}"; write it as YAML in Pulumi.<stack>.yaml or set it with `pulumi config set --path`',
             ],
         ],
     ])("refuses %s", (_name, overrides, expected) => {
@@ -536,8 +536,10 @@ describe("decodePulumiConfig", () => {
 });
 
 describe("Pulumi.yaml", () => {
-    const project = parse(readFileSync(join(root, "Pulumi.yaml"), "utf8"));
-    const declared = project.config as Record<string, { type: string; description: string; default?: unknown; items?: { type: string } }>;
+    const project = parse(readFileSync(join(root, "Pulumi.yaml"), "utf8")) as {
+        config: Record<string, { type: string; description: string; default?: unknown; items?: { type: string } }>;
+    };
+    const declared = project.config;
 
     it("declares every simple key of the schema with a type and a description, integers exactly for the numeric keys", () => {
         const structured = ["environments", "apps"];

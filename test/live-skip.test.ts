@@ -4,7 +4,7 @@
  */
 import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { promisify } from "node:util";
+import { promisify, stripVTControlCharacters } from "node:util";
 import { describe, expect, it } from "vitest";
 import { projectRoot } from "../scripts/stackConfig";
 
@@ -20,7 +20,7 @@ describe("the live test without its variables", () => {
             [join(projectRoot, "node_modules", "vitest", "vitest.mjs"), "run", "test/live.test.ts", "--reporter=verbose", "--color=false"],
             { cwd: projectRoot, env: { ...env, SCW_ACCESS_KEY: "" } },
         );
-        const plain = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, "");
+        const plain = (text: string) => stripVTControlCharacters(text);
         const reason = `skipped: set ${NEEDED.join(", ")} to run it (see the header of test/live.test.ts)`;
         expect(plain(stderr + stdout)).toContain(`live test ${reason}\n`);
         expect(plain(stdout)).toContain(`live: Let's Encrypt staging + Cloudflare + Scaleway (${reason})`);

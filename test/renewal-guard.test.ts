@@ -102,7 +102,7 @@ describe("checkRenewalPlan on recorded previews", () => {
             `update kubernetes:core/v1:Service "test-service-service": changes metadata.labels["team"], spec.ports[0].targetPort: a renewal may change only the ${CERTIFICATE_IDS_ANNOTATION} annotation`,
         ]);
         expect(renderRenewalVerdict(verdict)).toMatch(
-            /^The renewal plan holds 1 change a renewal may not make; nothing was changed:\n  ✗ update kubernetes:core\/v1:Service/,
+            /^The renewal plan holds 1 change a renewal may not make; nothing was changed:\n {2}✗ update kubernetes:core\/v1:Service/,
         );
     });
 
