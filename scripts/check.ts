@@ -38,6 +38,8 @@ exit code: 0 valid, 1 problems found, 2 usage`;
 
 /** What the mocks need of the project file (Pulumi.yaml). */
 const projectFile = z.object({ name: z.string() });
+/** Inputs of a resource or lookup, as the mocks get them (the SDK types them `any`). */
+const mockInputs = z.record(z.string(), z.unknown());
 
 /** What the engine sends for a value unknown during preview. */
 const UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -159,7 +161,7 @@ export function renderDeclared(resources: readonly DeclaredResource[]): string {
 
 /** Lookups answer with placeholders: nothing is asked of any API. */
 function placeholderLookup(args: MockCallArgs): Record<string, unknown> {
-    const inputs = args.inputs as Record<string, unknown>;
+    const inputs = mockInputs.parse(args.inputs);
     switch (args.token) {
         case "scaleway:network/getPrivateNetwork:getPrivateNetwork":
             return { id: `(private network "${shown(inputs.name)}", looked up at deploy)`, name: inputs.name };
@@ -179,7 +181,7 @@ export async function declaredResources(stack: string, root: string): Promise<De
     await pulumi.runtime.setMocks(
         {
             newResource(args: MockResourceArgs) {
-                const inputs = args.inputs as Record<string, unknown>;
+                const inputs = mockInputs.parse(args.inputs);
                 resources.push({ type: args.type, name: args.name, inputs });
                 return { id: undefined, state: inputs };
             },
