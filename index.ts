@@ -114,14 +114,22 @@ const endpoints = plans.map(
 );
 
 /** Keyed by app name. */
-const byApp = <T>(value: (plan: AppPlan, index: number) => T): Record<string, T> => Object.fromEntries(plans.map((plan, i) => [plan.app.name, value(plan, i)]));
+const byApp = <T>(value: (plan: AppPlan, index: number) => T): Record<string, T> =>
+    Object.fromEntries(plans.map((plan, i) => [plan.app.name, value(plan, i)]));
 
 export const environment = config.environment;
 /** Each app's LB (for an app that shares one, the LB of `owner`). */
 export const loadBalancers = pulumi.output(
     byApp((plan) => {
         const lb = loadBalancerOf(plan);
-        return { owner: plan.loadBalancer.owner, id: lb.loadBalancerId, uuid: lb.loadBalancerUuid, name: lb.loadBalancerName, zone: lb.zone, privateIps: lb.privateIps };
+        return {
+            owner: plan.loadBalancer.owner,
+            id: lb.loadBalancerId,
+            uuid: lb.loadBalancerUuid,
+            name: lb.loadBalancerName,
+            zone: lb.zone,
+            privateIps: lb.privateIps,
+        };
     }),
 );
 export const fqdns = pulumi.output(byApp((_plan, i) => endpoints[i].fqdns));
@@ -129,5 +137,9 @@ export const httpsPorts = byApp((plan) => plan.app.httpsPort);
 /** Every LB port each app's Service opens (TLS port first): what another project sharing the LB must avoid. */
 export const lbPorts = byApp((plan) => lbPortsOf(plan.app));
 export const certificates = pulumi.output(
-    byApp((_plan, i) => ({ id: acmeCertificates[i].certificateId, notAfter: acmeCertificates[i].notAfter, renewalDueAt: acmeCertificates[i].renewalDueAt })),
+    byApp((_plan, i) => ({
+        id: acmeCertificates[i].certificateId,
+        notAfter: acmeCertificates[i].notAfter,
+        renewalDueAt: acmeCertificates[i].renewalDueAt,
+    })),
 );

@@ -14,10 +14,8 @@ const oneOf =
     (...allowed: string[]): Check =>
     (value) =>
         allowed.includes(value) ? undefined : `must be one of ${allowed.join(", ")}`;
-const duration: Check = (value) =>
-    DURATION.test(value) ? undefined : `must be a Go duration such as 5s, 500ms, 10m or 1h30m`;
-const nonNegativeInteger: Check = (value) =>
-    /^[0-9]+$/.test(value) ? undefined : `must be a whole number (0 or more)`;
+const duration: Check = (value) => (DURATION.test(value) ? undefined : `must be a Go duration such as 5s, 500ms, 10m or 1h30m`);
+const nonNegativeInteger: Check = (value) => (/^[0-9]+$/.test(value) ? undefined : `must be a whole number (0 or more)`);
 const nonEmpty: Check = (value) => (value.trim() !== "" ? undefined : `must not be empty`);
 const portSelection: Check = (value) =>
     ["true", "false", "*"].includes(value) || PORT_LIST.test(value)

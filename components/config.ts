@@ -73,15 +73,25 @@ const privateNetworkId = z.string().superRefine((value, ctx) => {
 });
 const kubernetesName = z
     .string()
-    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a Kubernetes name: lowercase letters, digits and hyphens, at most 63 characters");
-const port = z.number().int("must be a whole number").min(1, "must be a port between 1 and 65535").max(65535, "must be a port between 1 and 65535");
+    .regex(
+        /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+        "must be a Kubernetes name: lowercase letters, digits and hyphens, at most 63 characters",
+    );
+const port = z
+    .number()
+    .int("must be a whole number")
+    .min(1, "must be a port between 1 and 65535")
+    .max(65535, "must be a port between 1 and 65535");
 
 const environmentSchema = z
     .object({
         domain: domainName.describe("DNS suffix of the environment, e.g. prod.example.com"),
         privateNetworkId: privateNetworkId.optional(),
         privateNetworkName: text("give the name of the environment's private network").optional(),
-        cloudflareZoneId: z.string().regex(/^[0-9a-f]{32}$/, "must be a Cloudflare zone id (32 hex characters)").optional(),
+        cloudflareZoneId: z
+            .string()
+            .regex(/^[0-9a-f]{32}$/, "must be a Cloudflare zone id (32 hex characters)")
+            .optional(),
         cloudflareZone: domainName.optional(),
     })
     .strict()
@@ -108,7 +118,12 @@ const ccmSettingsSchema = z
                 key,
                 z.union([z.string(), z.number(), z.boolean()]).transform(String).optional(),
             ]),
-        ) as Record<PassThroughSetting, z.ZodOptional<z.ZodPipe<z.ZodUnion<[z.ZodString, z.ZodNumber, z.ZodBoolean]>, z.ZodTransform<string, string | number | boolean>>>>,
+        ) as Record<
+            PassThroughSetting,
+            z.ZodOptional<
+                z.ZodPipe<z.ZodUnion<[z.ZodString, z.ZodNumber, z.ZodBoolean]>, z.ZodTransform<string, string | number | boolean>>
+            >
+        >,
     )
     .strict();
 
@@ -145,19 +160,30 @@ const appSchema = z
         /** A certificate already on the LB (made by hand) that the first `up` takes over; see the README's migration. */
         adoptCertificateId: z
             .string()
-            .refine((id) => parseZonedId(id) !== undefined, "must be a zoned certificate id <zone>/<uuid>, e.g. fr-par-1/7c1c3e00-1111-4222-8333-944455556666")
+            .refine(
+                (id) => parseZonedId(id) !== undefined,
+                "must be a zoned certificate id <zone>/<uuid>, e.g. fr-par-1/7c1c3e00-1111-4222-8333-944455556666",
+            )
             .optional(),
     })
     .strict()
     .superRefine((app, ctx) => {
         if (app.httpsPort === 80) {
-            ctx.addIssue({ code: "custom", path: ["httpsPort"], message: "port 80 cannot carry the certificate: use 443 (or another TLS port)" });
+            ctx.addIssue({
+                code: "custom",
+                path: ["httpsPort"],
+                message: "port 80 cannot carry the certificate: use 443 (or another TLS port)",
+            });
         }
         const names = new Set<string>(["https"]);
         const ports = new Set<number>([app.httpsPort]);
         app.extraPorts.forEach((extra, index) => {
             if (names.has(extra.name)) {
-                ctx.addIssue({ code: "custom", path: ["extraPorts", index, "name"], message: `port name "${extra.name}" is used twice in this Service` });
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["extraPorts", index, "name"],
+                    message: `port name "${extra.name}" is used twice in this Service`,
+                });
             }
             if (ports.has(extra.port)) {
                 ctx.addIssue({
@@ -170,7 +196,7 @@ const appSchema = z
             ports.add(extra.port);
         });
         const servicePorts = [app.httpsPort, ...app.extraPorts.map((extra) => extra.port)];
-        for (const problem of validatePassThroughSettings(app.ccm as Partial<Record<PassThroughSetting, string>>, servicePorts)) {
+        for (const problem of validatePassThroughSettings(app.ccm, servicePorts)) {
             const [setting] = problem.split(":");
             ctx.addIssue({ code: "custom", path: ["ccm", setting], message: problem.slice(setting.length + 2) });
         }
@@ -187,7 +213,9 @@ export const stackConfigShape = z
         lbType: lbType.default(DEFAULT_LB_TYPE),
         lbTags: z.array(z.string()).default([]),
         reachableFrom: environmentList.default([]),
-        environments: z.record(environmentName, environmentSchema).refine((envs) => Object.keys(envs).length > 0, "declare at least this stack's environment"),
+        environments: z
+            .record(environmentName, environmentSchema)
+            .refine((envs) => Object.keys(envs).length > 0, "declare at least this stack's environment"),
         apps: z.array(appSchema).min(1, "declare at least one app to expose"),
         dnsTtl: z
             .number()
@@ -201,14 +229,23 @@ export const stackConfigShape = z
         acmeServer: z
             .string()
             .refine(
-                (value) => value in ACME_SERVERS || /^https:\/\//.test(value) || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/)/.test(value),
+                (value) =>
+                    value in ACME_SERVERS || /^https:\/\//.test(value) || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/)/.test(value),
                 `must be letsencrypt, letsencrypt-staging or an https:// ACME directory URL`,
             )
             .default(DEFAULT_ACME_SERVER),
-        certificateKeyType: z.enum(["ecdsa-p256", "rsa-2048", "rsa-4096"], { message: "must be ecdsa-p256, rsa-2048 or rsa-4096" }).default(DEFAULT_CERTIFICATE_KEY_TYPE),
-        certificateProfile: unsetWhenEmpty(z.string().regex(/^[a-z0-9-]+$/, "must be an ACME profile name such as classic, tlsserver or shortlived")),
+        certificateKeyType: z
+            .enum(["ecdsa-p256", "rsa-2048", "rsa-4096"], { message: "must be ecdsa-p256, rsa-2048 or rsa-4096" })
+            .default(DEFAULT_CERTIFICATE_KEY_TYPE),
+        certificateProfile: unsetWhenEmpty(
+            z.string().regex(/^[a-z0-9-]+$/, "must be an ACME profile name such as classic, tlsserver or shortlived"),
+        ),
         renewalMinDaysRemaining: unsetWhenEmpty(
-            z.number().int("must be a whole number of days").min(1, "must be between 1 and 60 days (0 turns it off)").max(60, "must be between 1 and 60 days (0 turns it off)"),
+            z
+                .number()
+                .int("must be a whole number of days")
+                .min(1, "must be between 1 and 60 days (0 turns it off)")
+                .max(60, "must be between 1 and 60 days (0 turns it off)"),
         ),
     })
     .strict();
@@ -218,20 +255,30 @@ type ParsedApp = ParsedShape["apps"][number];
 
 /** The index of the app whose LB `app` uses (its own index when it shares none; -1 when the named app does not exist). */
 function ownerIndexOf(config: ParsedShape, app: ParsedApp, index: number): number {
-    return app.shareLoadBalancerWith === undefined ? index : config.apps.findIndex((candidate) => candidate.name === app.shareLoadBalancerWith);
+    return app.shareLoadBalancerWith === undefined
+        ? index
+        : config.apps.findIndex((candidate) => candidate.name === app.shareLoadBalancerWith);
 }
 
 export const stackConfigSchema = stackConfigShape.superRefine((config, ctx) => {
     const declared = (env: string) => env in config.environments;
     if (!declared(config.environment)) {
-        ctx.addIssue({ code: "custom", path: ["environments"], message: `has no entry for this stack's environment "${config.environment}"` });
+        ctx.addIssue({
+            code: "custom",
+            path: ["environments"],
+            message: `has no entry for this stack's environment "${config.environment}"`,
+        });
     }
     const checkReachableFrom = (list: string[], path: (string | number)[]) =>
         list.forEach((env, index) => {
             if (!declared(env)) {
                 ctx.addIssue({ code: "custom", path: [...path, index], message: `environment "${env}" is not declared in environments` });
             } else if (env === config.environment) {
-                ctx.addIssue({ code: "custom", path: [...path, index], message: `"${env}" is this stack's own environment: it is always attached` });
+                ctx.addIssue({
+                    code: "custom",
+                    path: [...path, index],
+                    message: `"${env}" is this stack's own environment: it is always attached`,
+                });
             }
         });
     checkReachableFrom(config.reachableFrom, ["reachableFrom"]);
@@ -252,12 +299,19 @@ export const stackConfigSchema = stackConfigShape.superRefine((config, ctx) => {
         const ownerIndex = ownerIndexOf(config, app, index);
         const owner = config.apps[ownerIndex];
         if (app.shareLoadBalancerWith === app.name) {
-            ctx.addIssue({ code: "custom", path: [...path, "shareLoadBalancerWith"], message: `an app cannot share its own LB: remove shareLoadBalancerWith, or name another app` });
+            ctx.addIssue({
+                code: "custom",
+                path: [...path, "shareLoadBalancerWith"],
+                message: `an app cannot share its own LB: remove shareLoadBalancerWith, or name another app`,
+            });
         } else if (owner === undefined) {
             ctx.addIssue({
                 code: "custom",
                 path: [...path, "shareLoadBalancerWith"],
-                message: `no app "${app.shareLoadBalancerWith}" in this stack: name one of ${config.apps.filter((other) => other !== app).map((other) => other.name).join(", ")}`,
+                message: `no app "${app.shareLoadBalancerWith}" in this stack: name one of ${config.apps
+                    .filter((other) => other !== app)
+                    .map((other) => other.name)
+                    .join(", ")}`,
             });
         } else if (owner.shareLoadBalancerWith !== undefined) {
             ctx.addIssue({
@@ -294,9 +348,9 @@ export const stackConfigSchema = stackConfigShape.superRefine((config, ctx) => {
         return;
     }
 
-    const plans = appPlans(config as StackConfig);
+    const plans = appPlans(config);
     // Per LB: attached networks (count, region), ports of the apps on it.
-    for (const lb of loadBalancerPlans(config as StackConfig)) {
+    for (const lb of loadBalancerPlans(config)) {
         const ownerIndex = config.apps.findIndex((app) => app.name === lb.owner);
         if (lb.environments.length > MAX_PRIVATE_NETWORKS_PER_LB) {
             ctx.addIssue({
@@ -372,7 +426,10 @@ function isPlannable(config: ParsedShape): boolean {
         [config.zone, ...config.apps.map((app) => app.zone ?? config.zone)].every(isLbZone) &&
         config.apps.every((app, index) => {
             const owner = config.apps[ownerIndexOf(config, app, index)];
-            return app.shareLoadBalancerWith === undefined || (owner !== undefined && owner !== app && owner.shareLoadBalancerWith === undefined);
+            return (
+                app.shareLoadBalancerWith === undefined ||
+                (owner !== undefined && owner !== app && owner.shareLoadBalancerWith === undefined)
+            );
         })
     );
 }
@@ -426,7 +483,10 @@ export function appPlans(config: StackConfig): AppPlan[] {
     const lbs = new Map(loadBalancerPlans(config).map((lb) => [lb.owner, lb]));
     return config.apps.map((app) => {
         const loadBalancer = lbs.get(app.shareLoadBalancerWith ?? app.name) as LoadBalancerPlan;
-        const environments = app.shareLoadBalancerWith !== undefined && app.reachableFrom !== undefined ? withOwnFirst(config, app.reachableFrom) : loadBalancer.environments;
+        const environments =
+            app.shareLoadBalancerWith !== undefined && app.reachableFrom !== undefined
+                ? withOwnFirst(config, app.reachableFrom)
+                : loadBalancer.environments;
         return { app, loadBalancer, environments };
     });
 }
@@ -444,17 +504,23 @@ export class ConfigError extends Error {
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
-    return path.reduce<string>((text, part) => (typeof part === "number" ? `${text}[${part}]` : `${text}.${String(part)}`), PROJECT).replace(`${PROJECT}.`, `${PROJECT}:`);
+    return path
+        .reduce<string>((text, part) => (typeof part === "number" ? `${text}[${part}]` : `${text}.${String(part)}`), PROJECT)
+        .replace(`${PROJECT}.`, `${PROJECT}:`);
 }
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
-    return path.reduce<unknown>((value, key) => (value !== null && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[key] : undefined), raw);
+    return path.reduce<unknown>(
+        (value, key) => (value !== null && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[key] : undefined),
+        raw,
+    );
 }
 
 /** What to write for a required key, by its name (the last part of its path). */
 const REQUIRED: Record<string, string> = {
     environment: "name the environment this stack deploys, e.g. prod (a key of environments)",
-    environments: "declare each environment as <name>: { domain, privateNetworkId or privateNetworkName, cloudflareZoneId or cloudflareZone }",
+    environments:
+        "declare each environment as <name>: { domain, privateNetworkId or privateNetworkName, cloudflareZoneId or cloudflareZone }",
     apps: "list the apps to expose, each { name, namespace } at least",
     acmeEmail: "give the contact email of the ACME account",
     domain: "give the environment's DNS suffix, e.g. prod.example.com",
@@ -467,8 +533,7 @@ const REQUIRED: Record<string, string> = {
 const REFUSED_KEYS: Record<string, string> = {
     proxied:
         "records are never proxied, by design: they point at the LB's private IPs, which Cloudflare's proxy cannot reach (and a proxied admin name would be public); remove proxied",
-    domain:
-        "the stack-level domain is gone: each app has its own LB named private-lb-<environment>-<app name>; remove domain (to keep today's LB, see the README's Migrating section)",
+    domain: "the stack-level domain is gone: each app has its own LB named private-lb-<environment>-<app name>; remove domain (to keep today's LB, see the README's Migrating section)",
 };
 
 function describeType(expected: string): string {
@@ -552,12 +617,16 @@ function issueMessages(issue: z.core.$ZodIssue, raw: unknown): string[] {
                 return [`${at}: ${issue.message}`];
             }
             if (issue.expected === "string" && typeof value === "number") {
-                return [`${at}: must be text, not the number ${value}: quote it in the stack file ("${value}"), YAML reads bare digits as a number`];
+                return [
+                    `${at}: must be text, not the number ${value}: quote it in the stack file ("${value}"), YAML reads bare digits as a number`,
+                ];
             }
             // `pulumi config set key '{...}'` stores a string: structured values need --path or the stack file.
             const structured = ["array", "record", "object"].includes(issue.expected) && typeof value === "string";
             const shown = typeof value === "string" ? `the text "${value}"` : JSON.stringify(value);
-            return [`${at}: must be ${describeType(issue.expected)}, not ${shown}${structured ? "; write it as YAML in Pulumi.<stack>.yaml or set it with `pulumi config set --path`" : ""}`];
+            return [
+                `${at}: must be ${describeType(issue.expected)}, not ${shown}${structured ? "; write it as YAML in Pulumi.<stack>.yaml or set it with `pulumi config set --path`" : ""}`,
+            ];
         }
         default:
             return [`${at}: ${issue.message}`];
@@ -566,7 +635,9 @@ function issueMessages(issue: z.core.$ZodIssue, raw: unknown): string[] {
 
 function schemaProblems(raw: Record<string, unknown>): { config?: StackConfig; problems: string[] } {
     const result = stackConfigSchema.safeParse(raw);
-    return result.success ? { config: result.data, problems: [] } : { problems: result.error.issues.flatMap((issue) => issueMessages(issue, raw)) };
+    return result.success
+        ? { config: result.data, problems: [] }
+        : { problems: result.error.issues.flatMap((issue) => issueMessages(issue, raw)) };
 }
 
 /** Validates already-decoded config values (objects as objects, numbers as numbers). */
@@ -604,8 +675,14 @@ export function decodePulumiConfig(all: Record<string, string>): DecodedConfig {
             values[key] = decodeValue(key, value);
         } else if (namespace === undefined && ours.includes(key)) {
             problems.push(`${fullKey}: has no namespace, so Pulumi does not give it to this project: write ${PROJECT}:${key}`);
-        } else if (namespace !== undefined && !PROVIDER_NAMESPACES.includes(namespace) && (ours.includes(key) || closest(namespace, [PROJECT]) !== undefined)) {
-            problems.push(`${fullKey}: "${namespace}" is not this project's namespace, so the key would be ignored: write ${PROJECT}:${key}`);
+        } else if (
+            namespace !== undefined &&
+            !PROVIDER_NAMESPACES.includes(namespace) &&
+            (ours.includes(key) || closest(namespace, [PROJECT]) !== undefined)
+        ) {
+            problems.push(
+                `${fullKey}: "${namespace}" is not this project's namespace, so the key would be ignored: write ${PROJECT}:${key}`,
+            );
         }
     }
     return { values, problems };

@@ -40,7 +40,10 @@ export class PrivateDnsRecords extends pulumi.ComponentResource {
         super(PRIVATE_DNS_RECORDS_TYPE, name, {}, opts);
         const ttl = args.ttl ?? DEFAULT_DNS_TTL;
         if (!Number.isInteger(ttl) || ttl < MIN_DNS_TTL) {
-            throw new pulumi.ResourceError(`PrivateDnsRecords ${name}: ttl ${ttl} is invalid: use a whole number of seconds, at least ${MIN_DNS_TTL}`, this);
+            throw new pulumi.ResourceError(
+                `PrivateDnsRecords ${name}: ttl ${ttl} is invalid: use a whole number of seconds, at least ${MIN_DNS_TTL}`,
+                this,
+            );
         }
         this.records = {};
         this.fqdns = {};
@@ -50,7 +53,9 @@ export class PrivateDnsRecords extends pulumi.ComponentResource {
             const zoneId =
                 "id" in env.zone
                     ? pulumi.output(env.zone.id)
-                    : cloudflare.getZoneOutput({ filter: { name: env.zone.name } }, { parent: this }).apply((zone) => zone.zoneId ?? zone.id);
+                    : cloudflare
+                          .getZoneOutput({ filter: { name: env.zone.name } }, { parent: this })
+                          .apply((zone) => zone.zoneId ?? zone.id);
             const recordName = `${name}-${environment}`;
             this.records[environment] = new cloudflare.DnsRecord(
                 recordName,
@@ -61,7 +66,10 @@ export class PrivateDnsRecords extends pulumi.ComponentResource {
                     content: pulumi.output(args.privateIps).apply((ips) => {
                         const ip = ips[environment];
                         if (ip === undefined) {
-                            throw new pulumi.ResourceError(`PrivateDnsRecords ${name}: no private IP of the LB in environment "${environment}"`, this);
+                            throw new pulumi.ResourceError(
+                                `PrivateDnsRecords ${name}: no private IP of the LB in environment "${environment}"`,
+                                this,
+                            );
                         }
                         return ip;
                     }),
@@ -70,7 +78,10 @@ export class PrivateDnsRecords extends pulumi.ComponentResource {
                     comment: `private admin entrance (${environment}), managed by Pulumi`,
                 },
                 // The name keeps its form; the aliases follow a renamed or moved component.
-                { parent: this, aliases: childAliases(this, name, opts, RECORD_TYPE, recordName, (component) => `${component}-${environment}`) },
+                {
+                    parent: this,
+                    aliases: childAliases(this, name, opts, RECORD_TYPE, recordName, (component) => `${component}-${environment}`),
+                },
             );
         }
         this.registerOutputs({ fqdns: this.fqdns });

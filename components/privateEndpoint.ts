@@ -87,7 +87,10 @@ export class PrivateEndpoint extends pulumi.ComponentResource {
         } else if (args.loadBalancer !== undefined) {
             lb = args.loadBalancer;
         } else {
-            throw new pulumi.ResourceError(`PrivateEndpoint ${name}: give \`loadBalancer\` (an LB to share) or \`loadBalancerArgs\` (an LB of its own)`, this);
+            throw new pulumi.ResourceError(
+                `PrivateEndpoint ${name}: give \`loadBalancer\` (an LB to share) or \`loadBalancerArgs\` (an LB of its own)`,
+                this,
+            );
         }
         this.loadBalancerId = pulumi.output(lb.loadBalancerId);
         this.zone = pulumi.output(lb.zone);

@@ -49,7 +49,10 @@ export class PrivateLoadBalancer extends pulumi.ComponentResource {
             throw new pulumi.ResourceError("Only one of `app` or `name` can be provided.", this);
         }
         if (args.app === undefined && args.name === undefined) {
-            throw new pulumi.ResourceError(`PrivateLoadBalancer ${name}: give \`app\` (the LB is then private-lb-<environment>-<app>) or \`name\``, this);
+            throw new pulumi.ResourceError(
+                `PrivateLoadBalancer ${name}: give \`app\` (the LB is then private-lb-<environment>-<app>) or \`name\``,
+                this,
+            );
         }
         const zone = args.zone ?? DEFAULT_ZONE;
         let region: string;
@@ -61,7 +64,10 @@ export class PrivateLoadBalancer extends pulumi.ComponentResource {
             throw new pulumi.ResourceError(`PrivateLoadBalancer ${name}: ${(error as Error).message}`, this);
         }
         if (!(args.environment in args.privateNetworks)) {
-            throw new pulumi.ResourceError(`PrivateLoadBalancer ${name}: privateNetworks has no entry for its own environment "${args.environment}"`, this);
+            throw new pulumi.ResourceError(
+                `PrivateLoadBalancer ${name}: privateNetworks has no entry for its own environment "${args.environment}"`,
+                this,
+            );
         }
 
         this.loadBalancer = new scaleway.loadbalancers.LoadBalancer(
@@ -98,7 +104,17 @@ export class PrivateLoadBalancer extends pulumi.ComponentResource {
                 attachmentName,
                 { lbId: lb.id, privateNetworkId, zone },
                 // Older versions named it `<component>-pn-<environment>`.
-                { parent: this, aliases: childAliases(this, name, opts, ATTACHMENT_TYPE, attachmentName, (component) => `${component}-pn-${environment}`) },
+                {
+                    parent: this,
+                    aliases: childAliases(
+                        this,
+                        name,
+                        opts,
+                        ATTACHMENT_TYPE,
+                        attachmentName,
+                        (component) => `${component}-pn-${environment}`,
+                    ),
+                },
             );
             this.attachments[environment] = attachment;
             // Waits for the attachment: IPAM has no address for the LB in a network it is not in yet.

@@ -101,8 +101,9 @@ export interface RunningApiServer {
     url: string;
     /** Every request answered, in order. */
     readonly calls: readonly RecordedCall[];
-    callCount(method?: string, pathPattern?: RegExp): number;
-    stop(): Promise<void>;
+    // Function-valued properties (not methods): the servers built on it hand them on unbound.
+    callCount: (method?: string, pathPattern?: RegExp) => number;
+    stop: () => Promise<void>;
 }
 
 function readBody(request: http.IncomingMessage): Promise<string> {
@@ -184,7 +185,8 @@ export async function startApiServer(hooks: ApiServerHooks): Promise<RunningApiS
         url: `http://${LOOPBACK}:${port}`,
         calls,
         callCount: (method, pathPattern) =>
-            calls.filter((call) => (!method || call.method === method.toUpperCase()) && (!pathPattern || pathPattern.test(call.path))).length,
+            calls.filter((call) => (!method || call.method === method.toUpperCase()) && (!pathPattern || pathPattern.test(call.path)))
+                .length,
         stop: () =>
             (stopping ??= new Promise<void>((resolve) => {
                 server.close(() => resolve());

@@ -71,12 +71,12 @@ function signingAlgorithmFor(keys: CryptoKeyPair): webcrypto.Algorithm | webcryp
     return keys.privateKey.algorithm.name === "ECDSA" ? { name: "ECDSA", hash: "SHA-256" } : keys.privateKey.algorithm;
 }
 
-async function generateKeys(keyType: TestKeyType): Promise<CryptoKeyPair> {
-    return (await webcrypto.subtle.generateKey(KEY_ALGORITHMS[keyType], true, ["sign", "verify"])) as CryptoKeyPair;
+function generateKeys(keyType: TestKeyType): Promise<CryptoKeyPair> {
+    return webcrypto.subtle.generateKey(KEY_ALGORITHMS[keyType], true, ["sign", "verify"]);
 }
 
 async function privateKeyPem(keys: CryptoKeyPair): Promise<string> {
-    const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey as webcrypto.CryptoKey);
+    const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey);
     return x509.PemConverter.encode(pkcs8, "PRIVATE KEY");
 }
 

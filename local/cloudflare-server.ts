@@ -13,7 +13,17 @@
  */
 import { randomBytes } from "node:crypto";
 import * as net from "node:net";
-import { FaultQueue, isApiResponse, isJsonObject, startApiServer, type ApiRequest, type ApiResponse, type FaultRule, type RecordedCall, type Route } from "./api-server";
+import {
+    FaultQueue,
+    isApiResponse,
+    isJsonObject,
+    startApiServer,
+    type ApiRequest,
+    type ApiResponse,
+    type FaultRule,
+    type RecordedCall,
+    type Route,
+} from "./api-server";
 import { createChalltestsrvClient, type ChalltestsrvClient } from "./challtestsrv";
 
 export const BASE_PATH = "/client/v4";
@@ -216,7 +226,18 @@ class CloudflareWorld {
             owner: { id: null, type: "user", email: null },
             account: { id: "0".repeat(32), name: "Local test account" },
             permissions: ["#dns_records:edit", "#dns_records:read", "#zone:read"],
-            plan: { id: "0feeeeeeeeeeeeeeeeeeeeeeeeeeeeee", name: "Free Website", price: 0, currency: "USD", frequency: "", is_subscribed: false, can_subscribe: false, legacy_id: "free", legacy_discount: false, externally_managed: false },
+            plan: {
+                id: "0feeeeeeeeeeeeeeeeeeeeeeeeeeeeee",
+                name: "Free Website",
+                price: 0,
+                currency: "USD",
+                frequency: "",
+                is_subscribed: false,
+                can_subscribe: false,
+                legacy_id: "free",
+                legacy_discount: false,
+                externally_managed: false,
+            },
         };
     }
 
@@ -239,7 +260,12 @@ class CloudflareWorld {
     }
 
     addZone(name: string, options: { id?: string; nameServers?: string[] } = {}): CloudflareZone {
-        const zone = { id: options.id ?? randomId(), name: name.toLowerCase().replace(/\.$/, ""), nameServers: options.nameServers ?? DEFAULT_NAME_SERVERS, createdOn: new Date().toISOString() };
+        const zone = {
+            id: options.id ?? randomId(),
+            name: name.toLowerCase().replace(/\.$/, ""),
+            nameServers: options.nameServers ?? DEFAULT_NAME_SERVERS,
+            createdOn: new Date().toISOString(),
+        };
         this.zones.set(zone.id, zone);
         return { id: zone.id, name: zone.name, nameServers: [...zone.nameServers] };
     }
@@ -265,7 +291,9 @@ class CloudflareWorld {
     }
 
     findZone(zoneId: string): (CloudflareZone & { createdOn: string }) | ApiResponse {
-        return this.zones.get(zoneId) ?? failure(404, 7003, `Could not route to /zones/${zoneId}, perhaps your object identifier is invalid?`);
+        return (
+            this.zones.get(zoneId) ?? failure(404, 7003, `Could not route to /zones/${zoneId}, perhaps your object identifier is invalid?`)
+        );
     }
 
     findRecord(zoneId: string, recordId: string): CloudflareDnsRecord | ApiResponse {
@@ -276,18 +304,25 @@ class CloudflareWorld {
     /** Validates a create/PUT body (`base` given for PATCH: absent fields keep their value). */
     recordFields(zone: CloudflareZone, body: unknown, base?: CloudflareDnsRecord): RecordFields | ApiResponse {
         if (!isJsonObject(body)) return failure(400, 9207, "Request body is invalid.");
-        const merged = { ...(base ? { name: base.name, type: base.type, content: base.content, ttl: base.ttl, proxied: base.proxied, comment: base.comment } : {}), ...body };
+        const merged = {
+            ...(base
+                ? { name: base.name, type: base.type, content: base.content, ttl: base.ttl, proxied: base.proxied, comment: base.comment }
+                : {}),
+            ...body,
+        };
         const type = typeof merged.type === "string" ? merged.type.toUpperCase() : "";
         if (!SUPPORTED_TYPES.has(type)) return failure(400, 9004, "DNS record type is invalid.");
         if (typeof merged.name !== "string" || merged.name.trim() === "") return failure(400, 9000, "DNS name is invalid.");
-        if (typeof merged.content !== "string" || merged.content === "") return failure(400, 9005, `Content for ${type} record is invalid.`);
+        if (typeof merged.content !== "string" || merged.content === "")
+            return failure(400, 9005, `Content for ${type} record is invalid.`);
         const ttl = merged.ttl ?? 1;
         if (!ttlIsValid(ttl)) return failure(400, 9021, "Invalid TTL. Must be between 60 and 86400 seconds, or 1 for Automatic.");
         const proxied = merged.proxied ?? false;
         if (typeof proxied !== "boolean") return failure(400, 9003, "Invalid 'proxied' value, must be a boolean.");
         if (proxied && !PROXIABLE_TYPES.has(type)) return failure(400, 9004, `${type} records cannot be proxied.`);
         if (type === "A" && !net.isIPv4(merged.content)) return failure(400, 9005, "Content for A record must be a valid IPv4 address.");
-        if (type === "AAAA" && !net.isIPv6(merged.content)) return failure(400, 9005, "Content for AAAA record must be a valid IPv6 address.");
+        if (type === "AAAA" && !net.isIPv6(merged.content))
+            return failure(400, 9005, "Content for AAAA record must be a valid IPv6 address.");
         const comment = merged.comment ?? null;
         if (comment !== null && typeof comment !== "string") return failure(400, 9101, "Comment must be a string.");
         const content = type === "CNAME" ? merged.content.toLowerCase().replace(/\.$/, "") : merged.content;
@@ -296,11 +331,14 @@ class CloudflareWorld {
 
     /** Identical records and CNAME exclusivity, as Cloudflare enforces them. */
     conflict(zoneId: string, fields: RecordFields, selfId?: string): ApiResponse | undefined {
-        const sameName = [...this.dnsRecords.values()].filter((other) => other.zoneId === zoneId && other.id !== selfId && other.name === fields.name);
+        const sameName = [...this.dnsRecords.values()].filter(
+            (other) => other.zoneId === zoneId && other.id !== selfId && other.name === fields.name,
+        );
         if (sameName.some((other) => other.type === fields.type && other.content === fields.content)) {
             return failure(400, 81058, "An identical record already exists.");
         }
-        if (fields.type === "CNAME" && sameName.length > 0) return failure(400, 81053, "An A, AAAA, or CNAME record with that host already exists.");
+        if (fields.type === "CNAME" && sameName.length > 0)
+            return failure(400, 81053, "An A, AAAA, or CNAME record with that host already exists.");
         if (sameName.some((other) => other.type === "CNAME")) return failure(400, 81054, "A CNAME record with that host already exists.");
         return undefined;
     }
@@ -371,11 +409,17 @@ class CloudflareWorld {
         const matching = [...this.dnsRecords.values()].filter((record) => record.zoneId === zone.id && recordMatchesQuery(record, query));
         const order = query.get("order") as keyof CloudflareDnsRecord | null;
         if (order !== null && !["type", "name", "content", "ttl", "proxied"].includes(order)) return failure(400, 1004, "order is invalid");
-        const sorted = order === null ? matching : [...matching].sort((a, b) => String(a[order]).localeCompare(String(b[order]), undefined, { numeric: true }));
+        const sorted =
+            order === null
+                ? matching
+                : [...matching].sort((a, b) => String(a[order]).localeCompare(String(b[order]), undefined, { numeric: true }));
         if (query.get("direction") === "desc") sorted.reverse();
         const page = paginate(sorted, query, 100, 5_000_000);
         if (!page.ok) return page.error;
-        return success(page.items.map((record) => this.recordJson(record)), page.info);
+        return success(
+            page.items.map((record) => this.recordJson(record)),
+            page.info,
+        );
     }
 
     listZones(query: URLSearchParams): ApiResponse {
@@ -383,7 +427,10 @@ class CloudflareWorld {
         const matching = [...this.zones.values()].filter((zone) => name === undefined || zone.name === name);
         const page = paginate(matching, query, 20, 50);
         if (!page.ok) return page.error;
-        return success(page.items.map((zone) => this.zoneJson(zone)), page.info);
+        return success(
+            page.items.map((zone) => this.zoneJson(zone)),
+            page.info,
+        );
     }
 
     routes(): Route[] {
@@ -399,8 +446,16 @@ class CloudflareWorld {
                     return isApiResponse(zone) ? zone : success(this.zoneJson(zone));
                 },
             },
-            { method: "GET", pattern: at("zones/(?<zone>[^/]+)/dns_records"), handle: ({ params, query }) => this.listRecords(params.zone ?? "", query) },
-            { method: "POST", pattern: at("zones/(?<zone>[^/]+)/dns_records"), handle: ({ params, body }) => this.createRecord(params.zone ?? "", body) },
+            {
+                method: "GET",
+                pattern: at("zones/(?<zone>[^/]+)/dns_records"),
+                handle: ({ params, query }) => this.listRecords(params.zone ?? "", query),
+            },
+            {
+                method: "POST",
+                pattern: at("zones/(?<zone>[^/]+)/dns_records"),
+                handle: ({ params, body }) => this.createRecord(params.zone ?? "", body),
+            },
             {
                 method: "GET",
                 pattern: at(record),
@@ -409,8 +464,16 @@ class CloudflareWorld {
                     return isApiResponse(found) ? found : success(this.recordJson(found));
                 },
             },
-            { method: "PUT", pattern: at(record), handle: ({ params, body }) => this.changeRecord(params.zone ?? "", params.record ?? "", body, "replace") },
-            { method: "PATCH", pattern: at(record), handle: ({ params, body }) => this.changeRecord(params.zone ?? "", params.record ?? "", body, "patch") },
+            {
+                method: "PUT",
+                pattern: at(record),
+                handle: ({ params, body }) => this.changeRecord(params.zone ?? "", params.record ?? "", body, "replace"),
+            },
+            {
+                method: "PATCH",
+                pattern: at(record),
+                handle: ({ params, body }) => this.changeRecord(params.zone ?? "", params.record ?? "", body, "patch"),
+            },
             { method: "DELETE", pattern: at(record), handle: ({ params }) => this.deleteRecord(params.zone ?? "", params.record ?? "") },
         ];
     }

@@ -76,7 +76,9 @@ function httpsGetText(url: string, caPem: string): Promise<string> {
     });
 }
 
-function startChalltestsrv(readyTimeoutMs: number | undefined): Promise<{ process: ManagedProcess; dnsPort: number; managementPort: number }> {
+function startChalltestsrv(
+    readyTimeoutMs: number | undefined,
+): Promise<{ process: ManagedProcess; dnsPort: number; managementPort: number }> {
     return withFreshPorts(async () => {
         const dnsPort = await freeTcpAndUdpPort();
         const managementPort = await freeTcpPort();
@@ -85,7 +87,18 @@ function startChalltestsrv(readyTimeoutMs: number | undefined): Promise<{ proces
             command: "pebble-challtestsrv",
             installHint: PEBBLE_INSTALL_HINT,
             // Empty addresses disable the HTTP-01/TLS-ALPN-01 listeners: only DNS is needed.
-            args: ["-dns01", `${LOOPBACK}:${dnsPort}`, "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", `${LOOPBACK}:${managementPort}`],
+            args: [
+                "-dns01",
+                `${LOOPBACK}:${dnsPort}`,
+                "-http01",
+                "",
+                "-https01",
+                "",
+                "-tlsalpn01",
+                "",
+                "-management",
+                `${LOOPBACK}:${managementPort}`,
+            ],
             ready: { logLine: /Starting management server/, tcpPorts: [dnsPort, managementPort] },
             readyTimeoutMs,
         });

@@ -54,7 +54,10 @@ export interface ManagedProcess {
 }
 
 export class MissingBinaryError extends Error {
-    constructor(readonly binary: string, installHint: string | undefined) {
+    constructor(
+        readonly binary: string,
+        installHint: string | undefined,
+    ) {
         super(`${binary} is not on PATH${installHint ? `: ${installHint}` : ""}`);
         this.name = "MissingBinaryError";
     }
@@ -80,7 +83,10 @@ let exitHookInstalled = false;
 export function findOnPath(binary: string): string | undefined {
     const candidates = binary.includes("/")
         ? [binary]
-        : (process.env.PATH ?? "").split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, binary));
+        : (process.env.PATH ?? "")
+              .split(path.delimiter)
+              .filter(Boolean)
+              .map((dir) => path.join(dir, binary));
     return candidates.find((candidate) => {
         try {
             fs.accessSync(candidate, fs.constants.X_OK);

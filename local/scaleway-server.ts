@@ -215,7 +215,12 @@ interface CertificateRecord extends Omit<CertificateSnapshot, "status" | "status
 
 type ArgumentReason = "required" | "format" | "constraint";
 
-export function invalidArgument(argumentName: string, reason: ArgumentReason, helpMessage: string, message = "invalid argument(s)"): ApiResponse {
+export function invalidArgument(
+    argumentName: string,
+    reason: ArgumentReason,
+    helpMessage: string,
+    message = "invalid argument(s)",
+): ApiResponse {
     return {
         status: 400,
         body: { type: "invalid_arguments", message, details: [{ argument_name: argumentName, reason, help_message: helpMessage }] },
@@ -312,7 +317,12 @@ function sortByOrder<T extends { name: string; createdAt: string }>(items: T[], 
 }
 
 /** The list endpoints' common part: `name` filter (substring), `order_by`, pagination, `total_count`. */
-function listResponse<T extends { name: string; createdAt: string }>(items: T[], query: URLSearchParams, key: string, render: (item: T) => unknown): ApiResponse {
+function listResponse<T extends { name: string; createdAt: string }>(
+    items: T[],
+    query: URLSearchParams,
+    key: string,
+    render: (item: T) => unknown,
+): ApiResponse {
     const name = query.get("name");
     const sorted = sortByOrder(
         items.filter((item) => !name || item.name.includes(name)),
@@ -385,7 +395,17 @@ class ScalewayWorld {
             name: lb.name,
             description: "",
             status: "ready",
-            instances: [{ id: lb.instanceId, status: "ready", ip_address: "", created_at: lb.createdAt, updated_at: lb.updatedAt, region: lb.region, zone: lb.zone }],
+            instances: [
+                {
+                    id: lb.instanceId,
+                    status: "ready",
+                    ip_address: "",
+                    created_at: lb.createdAt,
+                    updated_at: lb.updatedAt,
+                    region: lb.region,
+                    zone: lb.zone,
+                },
+            ],
             organization_id: this.credentials.organizationId,
             project_id: this.credentials.projectId,
             // Private LB: no public flexible IP.
@@ -526,7 +546,12 @@ class ScalewayWorld {
             region: lb.region,
             projectId: this.credentials.projectId,
             tags: [...lb.tags],
-            privateNetworks: lb.privateNetworks.map(({ privateNetworkId, ipAddress, prefixLength, ipamId }) => ({ privateNetworkId, ipAddress, prefixLength, ipamId })),
+            privateNetworks: lb.privateNetworks.map(({ privateNetworkId, ipAddress, prefixLength, ipamId }) => ({
+                privateNetworkId,
+                ipAddress,
+                prefixLength,
+                ipamId,
+            })),
         };
     }
 
@@ -556,8 +581,22 @@ class ScalewayWorld {
 
     // --- seeding -------------------------------------------------------------------------------
 
-    addAttachment(lb: LoadBalancerRecord, privateNetworkId: string, ipAddress: string, prefixLength: number, ipamId: string = randomUUID()): PrivateNetworkAttachmentRecord {
-        const attachment = { privateNetworkId, ipAddress, prefixLength, ipamId, subnetId: randomUUID(), macAddress: randomMac(), createdAt: now() };
+    addAttachment(
+        lb: LoadBalancerRecord,
+        privateNetworkId: string,
+        ipAddress: string,
+        prefixLength: number,
+        ipamId: string = randomUUID(),
+    ): PrivateNetworkAttachmentRecord {
+        const attachment = {
+            privateNetworkId,
+            ipAddress,
+            prefixLength,
+            ipamId,
+            subnetId: randomUUID(),
+            macAddress: randomMac(),
+            createdAt: now(),
+        };
         lb.privateNetworks.push(attachment);
         return attachment;
     }
@@ -604,7 +643,8 @@ class ScalewayWorld {
         const lb = this.loadBalancers.get(input.lbId);
         if (!lb) throw new Error(`seedFrontend: no load balancer ${input.lbId}`);
         for (const certificateId of input.certificateIds ?? []) {
-            if (this.certificates.get(certificateId)?.lbId !== lb.id) throw new Error(`seedFrontend: no certificate ${certificateId} on ${lb.id}`);
+            if (this.certificates.get(certificateId)?.lbId !== lb.id)
+                throw new Error(`seedFrontend: no certificate ${certificateId} on ${lb.id}`);
         }
         const createdAt = now();
         const backend: BackendRecord = {
@@ -673,7 +713,8 @@ class ScalewayWorld {
             if (body[field] === undefined || body[field] === null) return invalidArgument(field, "required", `${field} is required`);
         }
         const name = body.name ?? "";
-        if (typeof name !== "string" || (mode === "replace" && name === "")) return invalidArgument("name", "format", "must be a non-empty string");
+        if (typeof name !== "string" || (mode === "replace" && name === ""))
+            return invalidArgument("name", "format", "must be a non-empty string");
         const inboundPort = body.inbound_port;
         if (typeof inboundPort !== "number" || !Number.isInteger(inboundPort) || inboundPort < 1 || inboundPort > 65535) {
             return invalidArgument("inbound_port", "constraint", "must be an integer between 1 and 65535");
@@ -685,25 +726,32 @@ class ScalewayWorld {
         const enableHttp3 = body.enable_http3 ?? false;
         if (typeof enableHttp3 !== "boolean") return invalidArgument("enable_http3", "format", "must be a boolean");
         const timeoutClientMs = parseTimeoutMs(body.timeout_client);
-        if (timeoutClientMs === undefined) return invalidArgument("timeout_client", "format", "must be a duration in milliseconds (integer)");
+        if (timeoutClientMs === undefined)
+            return invalidArgument("timeout_client", "format", "must be a duration in milliseconds (integer)");
         const certificateIds = this.certificateIdsOf(body);
         if (!Array.isArray(certificateIds)) return certificateIds;
         const unknown = certificateIds.find((id) => this.certificates.get(id)?.lbId !== lb.id);
-        if (unknown !== undefined) return invalidArgument("certificate_ids", "constraint", `certificate ${unknown} not found on this Load Balancer`);
-        const portTaken = [...this.frontends.values()].some((other) => other.lbId === lb.id && other.id !== selfId && other.inboundPort === inboundPort);
+        if (unknown !== undefined)
+            return invalidArgument("certificate_ids", "constraint", `certificate ${unknown} not found on this Load Balancer`);
+        const portTaken = [...this.frontends.values()].some(
+            (other) => other.lbId === lb.id && other.id !== selfId && other.inboundPort === inboundPort,
+        );
         if (portTaken) return invalidArgument("inbound_port", "constraint", `another frontend already listens on port ${inboundPort}`);
         const connectionRateLimit = body.connection_rate_limit ?? null;
-        if (connectionRateLimit !== null && typeof connectionRateLimit !== "number") return invalidArgument("connection_rate_limit", "format", "must be an integer");
+        if (connectionRateLimit !== null && typeof connectionRateLimit !== "number")
+            return invalidArgument("connection_rate_limit", "format", "must be an integer");
         const enableAccessLogs = body.enable_access_logs ?? false;
         if (typeof enableAccessLogs !== "boolean") return invalidArgument("enable_access_logs", "format", "must be a boolean");
         return { name, inboundPort, backendId, enableHttp3, timeoutClientMs, certificateIds, connectionRateLimit, enableAccessLogs };
     }
 
     certificateIdsOf(body: Record<string, unknown>): string[] | ApiResponse {
-        const ids = body.certificate_ids ?? (typeof body.certificate_id === "string" ? [body.certificate_id] : []);
-        if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string")) return invalidArgument("certificate_ids", "format", "must be a list of ids");
-        if (ids.some((id) => !UUID.test(id))) return invalidArgument("certificate_ids", "format", "each id must be a UUID (without zone prefix)");
-        return ids as string[];
+        const ids: unknown = body.certificate_ids ?? (typeof body.certificate_id === "string" ? [body.certificate_id] : []);
+        if (!Array.isArray(ids) || !ids.every((id): id is string => typeof id === "string"))
+            return invalidArgument("certificate_ids", "format", "must be a list of ids");
+        if (ids.some((id) => !UUID.test(id)))
+            return invalidArgument("certificate_ids", "format", "each id must be a UUID (without zone prefix)");
+        return ids;
     }
 
     createFrontend(zone: string, lbId: string, body: unknown): ApiResponse {
@@ -712,7 +760,15 @@ class ScalewayWorld {
         const fields = this.frontendFields(lb, body, "create");
         if (isApiResponse(fields)) return fields;
         const createdAt = now();
-        const frontend: FrontendRecord = { id: randomUUID(), lbId: lb.id, zone: lb.zone, ...fields, name: fields.name || `lbf-${randomUUID().slice(0, 8)}`, createdAt, updatedAt: createdAt };
+        const frontend: FrontendRecord = {
+            id: randomUUID(),
+            lbId: lb.id,
+            zone: lb.zone,
+            ...fields,
+            name: fields.name || `lbf-${randomUUID().slice(0, 8)}`,
+            createdAt,
+            updatedAt: createdAt,
+        };
         this.frontends.set(frontend.id, frontend);
         return { status: 200, body: this.frontendJson(frontend) };
     }
@@ -742,7 +798,11 @@ class ScalewayWorld {
         if (!isJsonObject(body)) return invalidArgument("body", "required", "a JSON object is required");
         if (typeof body.name !== "string" || body.name === "") return invalidArgument("name", "required", "name is required");
         if (body.letsencrypt !== undefined) {
-            return invalidArgument("letsencrypt", "constraint", "Let's Encrypt certificates need a public Load Balancer: private Load Balancers accept imported certificates only");
+            return invalidArgument(
+                "letsencrypt",
+                "constraint",
+                "Let's Encrypt certificates need a public Load Balancer: private Load Balancers accept imported certificates only",
+            );
         }
         const custom = body.custom_certificate;
         if (!isJsonObject(custom) || typeof custom.certificate_chain !== "string") {
@@ -810,7 +870,12 @@ class ScalewayWorld {
         if (isApiResponse(certificate)) return certificate;
         const boundTo = [...this.frontends.values()].find((frontend) => frontend.certificateIds.includes(certificate.id));
         if (boundTo) {
-            return invalidArgument("certificate_id", "constraint", `${CERTIFICATE_IN_USE_MESSAGE} (${boundTo.id})`, CERTIFICATE_IN_USE_MESSAGE);
+            return invalidArgument(
+                "certificate_id",
+                "constraint",
+                `${CERTIFICATE_IN_USE_MESSAGE} (${boundTo.id})`,
+                CERTIFICATE_IN_USE_MESSAGE,
+            );
         }
         this.certificates.delete(certificate.id);
         return { status: 204 };
@@ -829,14 +894,26 @@ class ScalewayWorld {
         if (lb.privateNetworks.some((attachment) => attachment.privateNetworkId === privateNetworkId)) {
             return {
                 status: 409,
-                body: { type: "already_exists", message: "resource already exists", resource: "lb_private_network", resource_id: privateNetworkId },
+                body: {
+                    type: "already_exists",
+                    message: "resource already exists",
+                    resource: "lb_private_network",
+                    resource_id: privateNetworkId,
+                },
             };
         }
         if (lb.privateNetworks.length >= MAX_PRIVATE_NETWORKS_PER_LB) {
-            return invalidArgument("private_network_id", "constraint", `a Load Balancer can be attached to at most ${MAX_PRIVATE_NETWORKS_PER_LB} Private Networks`);
+            return invalidArgument(
+                "private_network_id",
+                "constraint",
+                `a Load Balancer can be attached to at most ${MAX_PRIVATE_NETWORKS_PER_LB} Private Networks`,
+            );
         }
-        const staticAddress = isJsonObject(body.static_config) && Array.isArray(body.static_config.ip_address) ? body.static_config.ip_address[0] : undefined;
-        const { ipAddress, prefixLength } = splitAddress(typeof staticAddress === "string" ? staticAddress : this.nextAutoAddress(privateNetworkId));
+        const staticAddress: unknown =
+            isJsonObject(body.static_config) && Array.isArray(body.static_config.ip_address) ? body.static_config.ip_address[0] : undefined;
+        const { ipAddress, prefixLength } = splitAddress(
+            typeof staticAddress === "string" ? staticAddress : this.nextAutoAddress(privateNetworkId),
+        );
         const ipamId = Array.isArray(body.ipam_ids) && typeof body.ipam_ids[0] === "string" ? body.ipam_ids[0] : undefined;
         const attachment = this.addAttachment(lb, privateNetworkId, ipAddress, prefixLength, ipamId);
         lb.updatedAt = now();
@@ -848,7 +925,10 @@ class ScalewayWorld {
         if (isApiResponse(lb)) return lb;
         const page = paginate(lb.privateNetworks, query);
         if (!page.ok) return page.error;
-        return { status: 200, body: { private_network: page.items.map((attachment) => this.privateNetworkJson(lb, attachment)), total_count: page.total } };
+        return {
+            status: 200,
+            body: { private_network: page.items.map((attachment) => this.privateNetworkJson(lb, attachment)), total_count: page.total },
+        };
     }
 
     /** VPC v2 `GET private-networks`, filtered by exact name as the real API's `name` filter narrows it. */
@@ -907,16 +987,33 @@ class ScalewayWorld {
             {
                 method: "GET",
                 pattern: zoned("lbs/(?<id>[^/]+)"),
-                handle: ({ params }) => found(this.findLb(params.zone ?? "", params.id ?? ""), (lb) => ({ status: 200, body: this.lbJson(lb) })),
+                handle: ({ params }) =>
+                    found(this.findLb(params.zone ?? "", params.id ?? ""), (lb) => ({ status: 200, body: this.lbJson(lb) })),
             },
-            { method: "GET", pattern: zoned("lbs/(?<id>[^/]+)/frontends"), handle: ({ params, query }) => this.listFrontends(params.zone ?? "", params.id ?? "", query) },
-            { method: "POST", pattern: zoned("lbs/(?<id>[^/]+)/frontends"), handle: ({ params, body }) => this.createFrontend(params.zone ?? "", params.id ?? "", body) },
+            {
+                method: "GET",
+                pattern: zoned("lbs/(?<id>[^/]+)/frontends"),
+                handle: ({ params, query }) => this.listFrontends(params.zone ?? "", params.id ?? "", query),
+            },
+            {
+                method: "POST",
+                pattern: zoned("lbs/(?<id>[^/]+)/frontends"),
+                handle: ({ params, body }) => this.createFrontend(params.zone ?? "", params.id ?? "", body),
+            },
             {
                 method: "GET",
                 pattern: zoned("frontends/(?<id>[^/]+)"),
-                handle: ({ params }) => found(this.findFrontend(params.zone ?? "", params.id ?? ""), (frontend) => ({ status: 200, body: this.frontendJson(frontend) })),
+                handle: ({ params }) =>
+                    found(this.findFrontend(params.zone ?? "", params.id ?? ""), (frontend) => ({
+                        status: 200,
+                        body: this.frontendJson(frontend),
+                    })),
             },
-            { method: "PUT", pattern: zoned("frontends/(?<id>[^/]+)"), handle: ({ params, body }) => this.replaceFrontend(params.zone ?? "", params.id ?? "", body) },
+            {
+                method: "PUT",
+                pattern: zoned("frontends/(?<id>[^/]+)"),
+                handle: ({ params, body }) => this.replaceFrontend(params.zone ?? "", params.id ?? "", body),
+            },
             {
                 method: "DELETE",
                 pattern: zoned("frontends/(?<id>[^/]+)"),
@@ -926,8 +1023,16 @@ class ScalewayWorld {
                         return { status: 204 };
                     }),
             },
-            { method: "POST", pattern: zoned("lbs/(?<id>[^/]+)/certificates"), handle: ({ params, body }) => this.createCertificate(params.zone ?? "", params.id ?? "", body) },
-            { method: "GET", pattern: zoned("lbs/(?<id>[^/]+)/certificates"), handle: ({ params, query }) => this.listCertificates(params.zone ?? "", params.id ?? "", query) },
+            {
+                method: "POST",
+                pattern: zoned("lbs/(?<id>[^/]+)/certificates"),
+                handle: ({ params, body }) => this.createCertificate(params.zone ?? "", params.id ?? "", body),
+            },
+            {
+                method: "GET",
+                pattern: zoned("lbs/(?<id>[^/]+)/certificates"),
+                handle: ({ params, query }) => this.listCertificates(params.zone ?? "", params.id ?? "", query),
+            },
             {
                 method: "GET",
                 pattern: zoned("certificates/(?<id>[^/]+)"),
@@ -937,15 +1042,31 @@ class ScalewayWorld {
                         body: this.certificateJson(certificate, this.observe(certificate)),
                     })),
             },
-            { method: "PUT", pattern: zoned("certificates/(?<id>[^/]+)"), handle: ({ params, body }) => this.renameCertificate(params.zone ?? "", params.id ?? "", body) },
-            { method: "DELETE", pattern: zoned("certificates/(?<id>[^/]+)"), handle: ({ params }) => this.deleteCertificate(params.zone ?? "", params.id ?? "") },
-            { method: "GET", pattern: zoned("lbs/(?<id>[^/]+)/private-networks"), handle: ({ params, query }) => this.listPrivateNetworks(params.zone ?? "", params.id ?? "", query) },
+            {
+                method: "PUT",
+                pattern: zoned("certificates/(?<id>[^/]+)"),
+                handle: ({ params, body }) => this.renameCertificate(params.zone ?? "", params.id ?? "", body),
+            },
+            {
+                method: "DELETE",
+                pattern: zoned("certificates/(?<id>[^/]+)"),
+                handle: ({ params }) => this.deleteCertificate(params.zone ?? "", params.id ?? ""),
+            },
+            {
+                method: "GET",
+                pattern: zoned("lbs/(?<id>[^/]+)/private-networks"),
+                handle: ({ params, query }) => this.listPrivateNetworks(params.zone ?? "", params.id ?? "", query),
+            },
             {
                 method: "POST",
                 pattern: zoned("lbs/(?<id>[^/]+)/attach-private-network"),
                 handle: ({ params, body }) => this.attachPrivateNetwork(params.zone ?? "", params.id ?? "", body),
             },
-            { method: "GET", pattern: /^\/ipam\/v1\/regions\/(?<region>[a-z0-9-]+)\/ips$/, handle: ({ params, query }) => this.listIpamIps(params.region ?? "", query) },
+            {
+                method: "GET",
+                pattern: /^\/ipam\/v1\/regions\/(?<region>[a-z0-9-]+)\/ips$/,
+                handle: ({ params, query }) => this.listIpamIps(params.region ?? "", query),
+            },
             {
                 method: "GET",
                 pattern: /^\/vpc\/v2\/regions\/(?<region>[a-z0-9-]+)\/private-networks$/,
@@ -980,7 +1101,9 @@ export async function startScalewayServer(options: ScalewayServerOptions = {}): 
         defaultRegion: regionOfZone(defaultZone),
     };
     const certificatesOf = (lbId?: string) =>
-        [...world.certificates.values()].filter((certificate) => !lbId || certificate.lbId === lbId).map((certificate) => world.certificateSnapshot(certificate));
+        [...world.certificates.values()]
+            .filter((certificate) => !lbId || certificate.lbId === lbId)
+            .map((certificate) => world.certificateSnapshot(certificate));
     return {
         url: server.url,
         credentials,
@@ -1011,7 +1134,10 @@ export async function startScalewayServer(options: ScalewayServerOptions = {}): 
         simulateCcmReconcile: (frontendId, certificateIds) => world.simulateCcmReconcile(frontendId, certificateIds),
         state: {
             loadBalancers: () => [...world.loadBalancers.values()].map((lb) => world.lbSnapshot(lb)),
-            frontends: (lbId) => [...world.frontends.values()].filter((frontend) => !lbId || frontend.lbId === lbId).map((frontend) => world.frontendSnapshot(frontend)),
+            frontends: (lbId) =>
+                [...world.frontends.values()]
+                    .filter((frontend) => !lbId || frontend.lbId === lbId)
+                    .map((frontend) => world.frontendSnapshot(frontend)),
             certificates: certificatesOf,
             certificatesByLb: () => Object.fromEntries([...world.loadBalancers.keys()].map((lbId) => [lbId, certificatesOf(lbId)])),
         },

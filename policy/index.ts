@@ -6,6 +6,7 @@ import { PolicyPack } from "@pulumi/policy";
 import { ENTRANCE_POLICIES, toResourceValidationPolicy } from "./policies";
 
 new PolicyPack("scw-private-lb", {
-    description: "Private Scaleway LB entrance: private LBs, CCM annotations with certificates, unproxied private DNS, dns-01 ACME renewals.",
+    description:
+        "Private Scaleway LB entrance: private LBs, CCM annotations with certificates, unproxied private DNS, dns-01 ACME renewals.",
     policies: ENTRANCE_POLICIES.map(toResourceValidationPolicy),
 });

@@ -1,4 +1,4 @@
-import { ResourceValidationArgs, unknownCheckingProxy } from "@pulumi/policy";
+import { ResourceValidationArgs } from "@pulumi/policy";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { describe, expect, it } from "vitest";
 import {
@@ -16,6 +16,7 @@ import {
     serviceCertificateViolations,
     toResourceValidationPolicy,
 } from "./policies";
+import { unknownCheckingProxy } from "./proxy";
 
 const LB_ID = "fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338";
 const CERT_ID = "fr-par-1/6ba7b810-9dad-41d1-80b4-00c04fd430c8";
@@ -34,7 +35,13 @@ function runPolicy(name: string, type: string, props: Props, config: LoadBalance
         props: unknownCheckingProxy(props),
         urn: `urn:pulumi:prod::scw-private-lb::${type}::resource`,
         name: "resource",
-        opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+        opts: {
+            protect: false,
+            ignoreChanges: [],
+            aliases: [],
+            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+            additionalSecretOutputs: [],
+        },
         stackTags: new Map(),
         isType: () => false,
         asType: () => undefined,
@@ -43,11 +50,7 @@ function runPolicy(name: string, type: string, props: Props, config: LoadBalance
             throw new Error(`not applicable: ${reason}`);
         },
     };
-    const validate = validation.validateResource;
-    if (typeof validate !== "function") {
-        throw new Error(`${name} has no single validateResource`);
-    }
-    validate(args, (message) => violations.push(message));
+    validation.validateResource(args, (message) => violations.push(message));
     return violations;
 }
 
@@ -64,7 +67,11 @@ const programLoadBalancer = (): Props => ({
 
 const service = (annotations: Record<string, string> | string, ports: number[] = [443, 81]): Props => ({
     metadata: { name: "test-lb-private", namespace: "ops-tools", annotations },
-    spec: { type: "LoadBalancer", selector: { app: "test" }, ports: ports.map((port) => ({ name: `p${port}`, port, targetPort: 80, protocol: "TCP" })) },
+    spec: {
+        type: "LoadBalancer",
+        selector: { app: "test" },
+        ports: ports.map((port) => ({ name: `p${port}`, port, targetPort: 80, protocol: "TCP" })),
+    },
 });
 
 const compliantAnnotations = (): Record<string, string> => ({
@@ -90,7 +97,13 @@ describe("every rule is in the pack, mandatory, and ignores other resource types
 
     it("passes a resource of a type no rule is about, however it looks", () => {
         for (const policy of ENTRANCE_POLICIES) {
-            expect(policy.validate("aws:s3/bucket:Bucket", { assignFlexibleIp: true, proxied: true, content: "10.0.0.1", challenge: "http-01" }, {})).toEqual([]);
+            expect(
+                policy.validate(
+                    "aws:s3/bucket:Bucket",
+                    { assignFlexibleIp: true, proxied: true, content: "10.0.0.1", challenge: "http-01" },
+                    {},
+                ),
+            ).toEqual([]);
         }
     });
 });
@@ -101,9 +114,9 @@ describe("private-load-balancer", () => {
     });
 
     it("refuses a flexible IPv4, explicit or by omission (the API assigns one by default)", () => {
-        expect(runPolicy("private-load-balancer", RESOURCE_TYPES.loadBalancer, { ...programLoadBalancer(), assignFlexibleIp: true })).toEqual([
-            "assignFlexibleIp is true: a private LB has no public IP; set assignFlexibleIp: false",
-        ]);
+        expect(
+            runPolicy("private-load-balancer", RESOURCE_TYPES.loadBalancer, { ...programLoadBalancer(), assignFlexibleIp: true }),
+        ).toEqual(["assignFlexibleIp is true: a private LB has no public IP; set assignFlexibleIp: false"]);
         const { assignFlexibleIp: _omitted, ...withoutFlag } = programLoadBalancer();
         expect(runPolicy("private-load-balancer", RESOURCE_TYPES.loadBalancer, withoutFlag)).toEqual([
             "assignFlexibleIp is not set: the Scaleway API then assigns a public flexible IPv4; set assignFlexibleIp: false",
@@ -122,7 +135,9 @@ describe("private-load-balancer", () => {
             "ipId is set: a private LB must not be attached to a flexible IP; remove ipId",
             "ipIds is set: a private LB must not be attached to flexible IPs; remove ipIds",
         ]);
-        expect(runPolicy("private-load-balancer", RESOURCE_TYPES.loadBalancer, { ...programLoadBalancer(), ipId: "", ipIds: [] })).toEqual([]);
+        expect(runPolicy("private-load-balancer", RESOURCE_TYPES.loadBalancer, { ...programLoadBalancer(), ipId: "", ipIds: [] })).toEqual(
+            [],
+        );
     });
 
     it("accepts the program's offers by default, compares case-insensitively, and narrows through policy config", () => {
@@ -130,13 +145,24 @@ describe("private-load-balancer", () => {
         expect(runPolicy("private-load-balancer", RESOURCE_TYPES.loadBalancer, { ...programLoadBalancer(), type: "LB-XS" })).toEqual([
             `type "LB-XS" is not an allowed LB offer: use one of LB-S, LB-GP-M, LB-GP-L, LB-GP-XL`,
         ]);
-        expect(runPolicy("private-load-balancer", RESOURCE_TYPES.loadBalancer, { ...programLoadBalancer(), type: "LB-GP-M" }, { allowedTypes: ["LB-S"] })).toEqual([
-            `type "LB-GP-M" is not an allowed LB offer: use one of LB-S`,
-        ]);
+        expect(
+            runPolicy(
+                "private-load-balancer",
+                RESOURCE_TYPES.loadBalancer,
+                { ...programLoadBalancer(), type: "LB-GP-M" },
+                { allowedTypes: ["LB-S"] },
+            ),
+        ).toEqual([`type "LB-GP-M" is not an allowed LB offer: use one of LB-S`]);
     });
 
     it("does not fail on a flag that is unknown during preview", () => {
-        expect(privateLoadBalancerViolations(RESOURCE_TYPES.loadBalancer, { ...programLoadBalancer(), assignFlexibleIp: unknownValue, type: unknownValue })).toEqual([]);
+        expect(
+            privateLoadBalancerViolations(RESOURCE_TYPES.loadBalancer, {
+                ...programLoadBalancer(),
+                assignFlexibleIp: unknownValue,
+                type: unknownValue,
+            }),
+        ).toEqual([]);
     });
 });
 
@@ -173,11 +199,19 @@ describe("private-service-annotations", () => {
 
     it("refuses a missing private annotation, a bare LB id and a zone that disagrees", () => {
         const { [`${A}private`]: _omitted, ...annotations } = compliantAnnotations();
-        expect(runPolicy("private-service-annotations", RESOURCE_TYPES.service, service({ ...annotations, [`${A}id`]: LB_ID.split("/")[1] }))).toEqual([
+        expect(
+            runPolicy("private-service-annotations", RESOURCE_TYPES.service, service({ ...annotations, [`${A}id`]: LB_ID.split("/")[1] })),
+        ).toEqual([
             `${A}private is missing: set it to "true", or the CCM cannot publish the private LB's IP ("no ip found for lb")`,
             `${A}id: "${LB_ID.split("/")[1]}" is not a zoned id: expected <zone>/<uuid>, e.g. fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338`,
         ]);
-        expect(runPolicy("private-service-annotations", RESOURCE_TYPES.service, service({ ...compliantAnnotations(), [`${A}zone`]: "nl-ams-1", [`${A}private`]: "false" }))).toEqual([
+        expect(
+            runPolicy(
+                "private-service-annotations",
+                RESOURCE_TYPES.service,
+                service({ ...compliantAnnotations(), [`${A}zone`]: "nl-ams-1", [`${A}private`]: "false" }),
+            ),
+        ).toEqual([
             `${A}private is "false": set it to "true", or the CCM cannot publish the private LB's IP ("no ip found for lb")`,
             `${A}zone is "nl-ams-1" but the LB id is in fr-par-1: make them agree`,
         ]);
@@ -189,12 +223,20 @@ describe("private-service-annotations", () => {
 
     it("leaves Services the CCM does not drive as externally managed alone", () => {
         expect(runPolicy("private-service-annotations", RESOURCE_TYPES.service, service({ "example.com/team": "ops" }))).toEqual([]);
-        expect(runPolicy("private-service-annotations", RESOURCE_TYPES.service, { metadata: { name: "plain" }, spec: { type: "ClusterIP" } })).toEqual([]);
+        expect(
+            runPolicy("private-service-annotations", RESOURCE_TYPES.service, { metadata: { name: "plain" }, spec: { type: "ClusterIP" } }),
+        ).toEqual([]);
     });
 
     it("skips what preview cannot know: the whole annotation map or one value", () => {
         expect(privateServiceViolations(RESOURCE_TYPES.service, service(unknownValue))).toEqual([]);
-        expect(runPolicy("private-service-annotations", RESOURCE_TYPES.service, service({ ...compliantAnnotations(), [`${A}id`]: unknownValue }))).toEqual([]);
+        expect(
+            runPolicy(
+                "private-service-annotations",
+                RESOURCE_TYPES.service,
+                service({ ...compliantAnnotations(), [`${A}id`]: unknownValue }),
+            ),
+        ).toEqual([]);
     });
 });
 
@@ -212,9 +254,13 @@ describe("service-certificate-mapping", () => {
     });
 
     it("refuses a bare id, port 80, a port the Service lacks and a malformed id", () => {
-        expect(runPolicy("service-certificate-mapping", RESOURCE_TYPES.service, service({ ...compliantAnnotations(), [`${A}certificate-ids`]: CERT_ID }))).toEqual([
-            `"${CERT_ID}" has no port: the CCM would bind it to every frontend, port 80 included; write 443:${CERT_ID}`,
-        ]);
+        expect(
+            runPolicy(
+                "service-certificate-mapping",
+                RESOURCE_TYPES.service,
+                service({ ...compliantAnnotations(), [`${A}certificate-ids`]: CERT_ID }),
+            ),
+        ).toEqual([`"${CERT_ID}" has no port: the CCM would bind it to every frontend, port 80 included; write 443:${CERT_ID}`]);
         expect(certificateMappingProblems(`80,8443:${CERT_ID};x:not-an-id`, [443, 81])).toEqual([
             `"80,8443:${CERT_ID}": port 80 stays plain HTTP; terminate TLS on 443 (or another TLS port)`,
             `"80,8443:${CERT_ID}": port 8443 is not a port of this Service (443, 81)`,
@@ -224,9 +270,20 @@ describe("service-certificate-mapping", () => {
     });
 
     it("does not fail while the certificate id is unknown (first preview), and checks ports once it is known", () => {
-        expect(runPolicy("service-certificate-mapping", RESOURCE_TYPES.service, service({ ...compliantAnnotations(), [`${A}certificate-ids`]: unknownValue }))).toEqual([]);
+        expect(
+            runPolicy(
+                "service-certificate-mapping",
+                RESOURCE_TYPES.service,
+                service({ ...compliantAnnotations(), [`${A}certificate-ids`]: unknownValue }),
+            ),
+        ).toEqual([]);
         expect(serviceCertificateViolations(RESOURCE_TYPES.service, service(unknownValue))).toEqual([]);
-        expect(runPolicy("service-certificate-mapping", RESOURCE_TYPES.service, { ...service(compliantAnnotations()), spec: { type: "LoadBalancer", ports: unknownValue } })).toEqual([]);
+        expect(
+            runPolicy("service-certificate-mapping", RESOURCE_TYPES.service, {
+                ...service(compliantAnnotations()),
+                spec: { type: "LoadBalancer", ports: unknownValue },
+            }),
+        ).toEqual([]);
         expect(runPolicy("service-certificate-mapping", RESOURCE_TYPES.service, service(compliantAnnotations(), [8443]))).toEqual([
             `"443:${CERT_ID}": port 443 is not a port of this Service (8443)`,
         ]);
@@ -234,7 +291,14 @@ describe("service-certificate-mapping", () => {
 });
 
 describe("private-dns-not-proxied", () => {
-    const record = (content: string, proxied: unknown): Props => ({ zoneId: "0".repeat(32), name: "test.prod.example.com", type: "A", content, proxied, ttl: 300 });
+    const record = (content: string, proxied: unknown): Props => ({
+        zoneId: "0".repeat(32),
+        name: "test.prod.example.com",
+        type: "A",
+        content,
+        proxied,
+        ttl: 300,
+    });
 
     it("passes an unproxied private record and a proxied public one", () => {
         expect(runPolicy("private-dns-not-proxied", RESOURCE_TYPES.dnsRecord, record("172.16.4.7", false))).toEqual([]);
@@ -274,11 +338,23 @@ describe("acme-certificate-dns01-renewal", () => {
 
     it("passes dns-01 renewed at 1/3 or earlier", () => {
         expect(runPolicy("acme-certificate-dns01-renewal", RESOURCE_TYPES.certificate, certificate())).toEqual([]);
-        expect(runPolicy("acme-certificate-dns01-renewal", RESOURCE_TYPES.certificate, certificate({ renewal: { remainingFraction: 0.5, useAri: false } }))).toEqual([]);
+        expect(
+            runPolicy(
+                "acme-certificate-dns01-renewal",
+                RESOURCE_TYPES.certificate,
+                certificate({ renewal: { remainingFraction: 0.5, useAri: false } }),
+            ),
+        ).toEqual([]);
     });
 
     it("refuses another challenge and a renewal later than 1/3 of the lifetime", () => {
-        expect(runPolicy("acme-certificate-dns01-renewal", RESOURCE_TYPES.certificate, certificate({ challenge: "http-01", renewal: { remainingFraction: 0.25, useAri: true } }))).toEqual([
+        expect(
+            runPolicy(
+                "acme-certificate-dns01-renewal",
+                RESOURCE_TYPES.certificate,
+                certificate({ challenge: "http-01", renewal: { remainingFraction: 0.25, useAri: true } }),
+            ),
+        ).toEqual([
             `challenge is "http-01": a private LB is unreachable from the CA, only dns-01 can validate its names`,
             "renewal.remainingFraction is 0.25: renew no later than when 1/3 of the lifetime remains (remainingFraction >= 1/3), short-lived certificates leave no slack otherwise",
         ]);

@@ -9,10 +9,11 @@
  * checked again at `up`, when every input is known.
  */
 import { BlockList, isIP } from "node:net";
-import { PolicyConfigSchema, ResourceValidationPolicy, unknownCheckingProxy, UnknownValueError } from "@pulumi/policy";
+import { PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { ANNOTATION_PREFIX } from "../components/annotations";
 import { LB_TYPES } from "../components/config";
 import { isDnsLabel, isUuid, LOAD_BALANCER_NAME_PREFIX, loadBalancerName, parseZonedId } from "../components/naming";
+import { unknownCheckingProxy, UnknownValueError } from "./proxy";
 
 export const RESOURCE_TYPES = {
     loadBalancer: "scaleway:loadbalancers/loadBalancer:LoadBalancer",
@@ -50,12 +51,20 @@ function known<T>(read: () => T): Known<T> {
 
 /** Walks nested objects; undefined as soon as a level is missing or not an object. */
 function field(value: unknown, ...path: string[]): unknown {
-    return path.reduce<unknown>((current, key) => (current !== null && typeof current === "object" ? (current as Props)[key] : undefined), value);
+    return path.reduce<unknown>(
+        (current, key) => (current !== null && typeof current === "object" ? (current as Props)[key] : undefined),
+        value,
+    );
+}
+
+/** A prop's value in a message: text as is, anything else as JSON (an object never shows as "[object Object]"). */
+function shown(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value);
 }
 
 /** Wraps props like the policy SDK does (idempotent on props it already wrapped). */
 function checked(props: Props): Props {
-    return unknownCheckingProxy(props) as Props;
+    return unknownCheckingProxy(props);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -71,7 +80,7 @@ export function privateLoadBalancerViolations(type: string, props: Props, config
     if (flexibleIpv4 === undefined) {
         violations.push("assignFlexibleIp is not set: the Scaleway API then assigns a public flexible IPv4; set assignFlexibleIp: false");
     } else if (flexibleIpv4 !== false && flexibleIpv4 !== NOT_KNOWN) {
-        violations.push(`assignFlexibleIp is ${String(flexibleIpv4)}: a private LB has no public IP; set assignFlexibleIp: false`);
+        violations.push(`assignFlexibleIp is ${shown(flexibleIpv4)}: a private LB has no public IP; set assignFlexibleIp: false`);
     }
     if (known(() => lb.assignFlexibleIpv6) === true) {
         violations.push("assignFlexibleIpv6 is true: a private LB has no public IPv6; set assignFlexibleIpv6: false");
@@ -159,7 +168,7 @@ export function privateServiceViolations(type: string, props: Props): string[] {
     const isPrivate = known(() => annotations[annotation("private")]);
     if (isPrivate !== "true" && isPrivate !== NOT_KNOWN) {
         violations.push(
-            `${annotation("private")} is ${isPrivate === undefined ? "missing" : `"${String(isPrivate)}"`}: ` +
+            `${annotation("private")} is ${isPrivate === undefined ? "missing" : `"${shown(isPrivate)}"`}: ` +
                 `set it to "true", or the CCM cannot publish the private LB's IP ("no ip found for lb")`,
         );
     }
@@ -169,7 +178,7 @@ export function privateServiceViolations(type: string, props: Props): string[] {
         violations.push(`${annotation("id")} is missing: an externally managed Service must name its LB as <zone>/<uuid>`);
     } else if (lbId !== NOT_KNOWN) {
         try {
-            const zoned = parseZonedId(String(lbId));
+            const zoned = parseZonedId(shown(lbId));
             if (typeof zone === "string" && zone !== zoned.zone) {
                 violations.push(`${annotation("zone")} is "${zone}" but the LB id is in ${zoned.zone}: make them agree`);
             }
@@ -240,7 +249,7 @@ export function serviceCertificateViolations(type: string, props: Props): string
         const ports = field(checked(props), "spec", "ports");
         return Array.isArray(ports) ? ports.map((port) => Number(field(port, "port"))) : [];
     });
-    return certificateMappingProblems(String(mapping), servicePorts);
+    return certificateMappingProblems(shown(mapping), servicePorts);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -288,13 +297,13 @@ export function certificateViolations(type: string, props: Props): string[] {
     const challenge = known(() => certificate.challenge);
     if (challenge !== "dns-01" && challenge !== NOT_KNOWN) {
         violations.push(
-            `challenge is ${challenge === undefined ? "not set" : `"${String(challenge)}"`}: a private LB is unreachable from the CA, only dns-01 can validate its names`,
+            `challenge is ${challenge === undefined ? "not set" : `"${shown(challenge)}"`}: a private LB is unreachable from the CA, only dns-01 can validate its names`,
         );
     }
     const remainingFraction = known(() => field(certificate, "renewal", "remainingFraction"));
     if (remainingFraction !== NOT_KNOWN && (typeof remainingFraction !== "number" || !(remainingFraction >= MIN_REMAINING_FRACTION))) {
         violations.push(
-            `renewal.remainingFraction is ${remainingFraction === undefined ? "not set" : String(remainingFraction)}: ` +
+            `renewal.remainingFraction is ${remainingFraction === undefined ? "not set" : shown(remainingFraction)}: ` +
                 `renew no later than when 1/3 of the lifetime remains (remainingFraction >= 1/3), short-lived certificates leave no slack otherwise`,
         );
     }
@@ -346,7 +355,12 @@ export const ENTRANCE_POLICIES: EntrancePolicy[] = [
 ];
 
 /** The CrossGuard form of a rule: every violation message is reported against the resource. */
-export function toResourceValidationPolicy(policy: EntrancePolicy): ResourceValidationPolicy {
+/** A policy of the pack: one validation, synchronous (its violations are all reported when it returns). */
+export type EntranceValidationPolicy = Omit<ResourceValidationPolicy, "validateResource"> & {
+    validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => void;
+};
+
+export function toResourceValidationPolicy(policy: EntrancePolicy): EntranceValidationPolicy {
     return {
         name: policy.name,
         description: policy.description,

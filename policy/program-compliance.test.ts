@@ -23,7 +23,12 @@ describe("the three-app fixture stack under the policy pack", () => {
         for (const type of [RESOURCE_TYPES.loadBalancer, RESOURCE_TYPES.service, RESOURCE_TYPES.dnsRecord, RESOURCE_TYPES.certificate]) {
             expect(types).toContain(type);
         }
-        expect(world.byType(RESOURCE_TYPES.loadBalancer).map((lb) => lb.inputs.name).sort()).toEqual(["private-lb-prod-backoffice", "private-lb-prod-test"]);
+        expect(
+            world
+                .byType(RESOURCE_TYPES.loadBalancer)
+                .map((lb) => lb.inputs.name)
+                .sort(),
+        ).toEqual(["private-lb-prod-backoffice", "private-lb-prod-test"]);
     });
 
     it("maps each Service's TLS port to its certificate", () => {
@@ -41,7 +46,9 @@ describe("the three-app fixture stack under the policy pack", () => {
     it("violates no rule", () => {
         const violations = world.resources.flatMap((resource) => {
             const props = resource.type === RESOURCE_TYPES.certificate ? checkInputs(resource.inputs).inputs : resource.inputs;
-            return ENTRANCE_POLICIES.flatMap((policy) => policy.validate(resource.type, props, {}).map((message) => `${policy.name} on ${resource.name}: ${message}`));
+            return ENTRANCE_POLICIES.flatMap((policy) =>
+                policy.validate(resource.type, props, {}).map((message) => `${policy.name} on ${resource.name}: ${message}`),
+            );
         });
         expect(violations).toEqual([]);
     });

@@ -60,7 +60,11 @@ function freshNames(): string[] {
 
 async function providerCreate(world: World, lbId: string): Promise<void> {
     const t0 = performance.now();
-    const lifecycle = certificateLifecycle({ log: process.env.BENCH_TRACE ? (line) => console.error(`${Math.round(performance.now() - t0)} ${line}`) : () => undefined }, undefined, world.env);
+    const lifecycle = certificateLifecycle(
+        { log: process.env.BENCH_TRACE ? (line) => console.error(`${Math.round(performance.now() - t0)} ${line}`) : () => undefined },
+        undefined,
+        world.env,
+    );
     const { inputs, failures } = checkInputs({
         domains: freshNames(),
         loadBalancerId: lbId,
@@ -77,7 +81,13 @@ async function providerCreate(world: World, lbId: string): Promise<void> {
 }
 
 async function bareIssuance(world: World, cloudflare: Cloudflare, zoneIds: Map<string, string>): Promise<void> {
-    const client = new acme.Client({ directoryUrl: world.pebble.directoryUrl, accountKey: world.accountKeyPem, backoffMin: 20, backoffMax: 1_000, backoffAttempts: 30 });
+    const client = new acme.Client({
+        directoryUrl: world.pebble.directoryUrl,
+        accountKey: world.accountKeyPem,
+        backoffMin: 20,
+        backoffMax: 1_000,
+        backoffAttempts: 30,
+    });
     const [, csr] = await acme.crypto.createCsr({ altNames: freshNames() }, await acme.crypto.createPrivateEcdsaKey());
     const records = new Map<string, string>();
     await client.auto({
@@ -89,7 +99,13 @@ async function bareIssuance(world: World, cloudflare: Cloudflare, zoneIds: Map<s
         challengeCreateFn: async (authorization, _challenge, keyAuthorization) => {
             const name = `_acme-challenge.${authorization.identifier.value}`;
             const zone = ZONES.find((candidate) => name.endsWith(`.${candidate}`)) as string;
-            const record = await cloudflare.dns.records.create({ zone_id: zoneIds.get(zone) as string, type: "TXT", name, content: keyAuthorization, ttl: 60 });
+            const record = await cloudflare.dns.records.create({
+                zone_id: zoneIds.get(zone) as string,
+                type: "TXT",
+                name,
+                content: keyAuthorization,
+                ttl: 60,
+            });
             records.set(name, record.id);
         },
         challengeRemoveFn: async (authorization) => {
@@ -126,7 +142,9 @@ async function main(): Promise<void> {
         // acme-client's shared transport, for the bare issuances only (the provider brings its own).
         acme.axios.defaults.httpsAgent = new https.Agent({ ca: world.pebble.caCertPem });
         const cloudflare = new Cloudflare({ apiToken: world.cloudflare.apiToken, baseURL: world.cloudflare.baseUrl, maxRetries: 0 });
-        const zoneIds = new Map(await Promise.all(ZONES.map(async (zone) => [zone, (await cloudflare.zones.list({ name: zone })).result[0].id] as const)));
+        const zoneIds = new Map(
+            await Promise.all(ZONES.map(async (zone) => [zone, (await cloudflare.zones.list({ name: zone })).result[0].id] as const)),
+        );
         // Warm-up: the account exists, the modules are loaded, the connections are open.
         await providerCreate(world, world.lbIds[0]);
         await bareIssuance(world, cloudflare, zoneIds);
@@ -144,7 +162,9 @@ async function main(): Promise<void> {
 
         if (load > 0) {
             const providerLoad = await timed(async () => {
-                await Promise.all(Array.from({ length: load }, (_unused, index) => providerCreate(world, world.lbIds[index % LOAD_BALANCERS])));
+                await Promise.all(
+                    Array.from({ length: load }, (_unused, index) => providerCreate(world, world.lbIds[index % LOAD_BALANCERS])),
+                );
             });
             const bareLoad = await timed(async () => {
                 await Promise.all(Array.from({ length: load }, () => bareIssuance(world, cloudflare, zoneIds)));

@@ -13,11 +13,20 @@ import { parseArgs } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime";
 import { parse } from "yaml";
+import { z } from "zod";
 import { ConfigError } from "../components/config";
 import { createCertificateProvider } from "../components/certificate/dynamicProvider";
 import { checkRenewalCadence, type CertificateKind } from "./renewalCadence";
 import { CERTIFICATE_RESOURCE_TYPE } from "./renewalGuard";
-import { availableStacks, loadStackConfig, projectRoot, pulumiConfigOf, StackFileError, stackFileLabel, UnknownStackError } from "./stackConfig";
+import {
+    availableStacks,
+    loadStackConfig,
+    projectRoot,
+    pulumiConfigOf,
+    StackFileError,
+    stackFileLabel,
+    UnknownStackError,
+} from "./stackConfig";
 import { renderTable } from "./table";
 
 export const CHECK_USAGE = `usage: npm run check -- --stack <stack> [--renewal-workflow <file>]
@@ -26,6 +35,11 @@ export const CHECK_USAGE = `usage: npm run check -- --stack <stack> [--renewal-w
                               in time (e.g. .github/workflows/renewal.yml)
 Offline: no credentials, no Pebble, no Pulumi CLI. Lists what \`pulumi up\` would declare.
 exit code: 0 valid, 1 problems found, 2 usage`;
+
+/** What the mocks need of the project file (Pulumi.yaml). */
+const projectFile = z.object({ name: z.string() });
+/** Inputs of a resource or lookup, as the mocks get them (the SDK types them `any`). */
+const mockInputs = z.record(z.string(), z.unknown());
 
 /** What the engine sends for a value unknown during preview. */
 const UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -52,11 +66,15 @@ function shown(value: unknown): string {
     if (Array.isArray(value)) {
         return value.map(shown).join(", ");
     }
-    return typeof value === "object" ? JSON.stringify(value) : String(value);
+    return typeof value === "string" ? value : JSON.stringify(value);
 }
 
 function field(inputs: Record<string, unknown>, ...path: string[]): unknown {
-    return path.reduce<unknown>((value, key) => (value !== null && typeof value === "object" && !isUnknown(value) ? (value as Record<string, unknown>)[key] : value), inputs);
+    return path.reduce<unknown>(
+        (value, key) =>
+            value !== null && typeof value === "object" && !isUnknown(value) ? (value as Record<string, unknown>)[key] : value,
+        inputs,
+    );
 }
 
 interface Section {
@@ -71,7 +89,13 @@ const SECTIONS: Section[] = [
         title: "Load balancers",
         type: "scaleway:loadbalancers/loadBalancer:LoadBalancer",
         headers: ["NAME", "OFFER", "ZONE", "PUBLIC IP", "TAGS"],
-        row: ({ inputs }) => [shown(inputs.name), shown(inputs.type), shown(inputs.zone), inputs.assignFlexibleIp === false ? "none" : shown(inputs.assignFlexibleIp), shown(inputs.tags)],
+        row: ({ inputs }) => [
+            shown(inputs.name),
+            shown(inputs.type),
+            shown(inputs.zone),
+            inputs.assignFlexibleIp === false ? "none" : shown(inputs.assignFlexibleIp),
+            shown(inputs.tags),
+        ],
     },
     {
         title: "Private network attachments",
@@ -88,8 +112,14 @@ const SECTIONS: Section[] = [
             return [
                 `${shown(field(inputs, "metadata", "namespace"))}/${shown(field(inputs, "metadata", "name"))}`,
                 shown(field(inputs, "spec", "type")),
-                Array.isArray(ports) ? ports.map((port: Record<string, unknown>) => `${shown(port.port)}->${shown(port.targetPort)}`).join(", ") : shown(ports),
-                shown(isUnknown(field(inputs, "metadata", "annotations")) ? field(inputs, "metadata", "annotations") : Object.keys((field(inputs, "metadata", "annotations") as object | undefined) ?? {})),
+                Array.isArray(ports)
+                    ? ports.map((port: Record<string, unknown>) => `${shown(port.port)}->${shown(port.targetPort)}`).join(", ")
+                    : shown(ports),
+                shown(
+                    isUnknown(field(inputs, "metadata", "annotations"))
+                        ? field(inputs, "metadata", "annotations")
+                        : Object.keys((field(inputs, "metadata", "annotations") as object | undefined) ?? {}),
+                ),
             ];
         },
     },
@@ -122,14 +152,16 @@ export function renderDeclared(resources: readonly DeclaredResource[]): string {
         return `${section.title} (${rows.length})\n${rows.length > 0 ? renderTable(section.headers, rows) : "  none"}`;
     });
     const others = new Map<string, number>();
-    resources.filter((resource) => !listed.has(resource.type)).forEach((resource) => others.set(resource.type, (others.get(resource.type) ?? 0) + 1));
+    resources
+        .filter((resource) => !listed.has(resource.type))
+        .forEach((resource) => others.set(resource.type, (others.get(resource.type) ?? 0) + 1));
     parts.push(`Also declared: ${[...others].map(([type, count]) => `${count} ${type}`).join(", ") || "nothing else"}`);
     return parts.join("\n\n");
 }
 
 /** Lookups answer with placeholders: nothing is asked of any API. */
 function placeholderLookup(args: MockCallArgs): Record<string, unknown> {
-    const inputs = args.inputs as Record<string, unknown>;
+    const inputs = mockInputs.parse(args.inputs);
     switch (args.token) {
         case "scaleway:network/getPrivateNetwork:getPrivateNetwork":
             return { id: `(private network "${shown(inputs.name)}", looked up at deploy)`, name: inputs.name };
@@ -149,12 +181,13 @@ export async function declaredResources(stack: string, root: string): Promise<De
     await pulumi.runtime.setMocks(
         {
             newResource(args: MockResourceArgs) {
-                resources.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
-                return { id: undefined, state: args.inputs };
+                const inputs = mockInputs.parse(args.inputs);
+                resources.push({ type: args.type, name: args.name, inputs });
+                return { id: undefined, state: inputs };
             },
             call: placeholderLookup,
         },
-        parse(readFileSync(join(root, "Pulumi.yaml"), "utf8")).name as string,
+        projectFile.parse(parse(readFileSync(join(root, "Pulumi.yaml"), "utf8"))).name,
         stack,
         true,
     );
@@ -163,7 +196,9 @@ export async function declaredResources(stack: string, root: string): Promise<De
     const onRejection = (reason: unknown) => failures.push(reason);
     process.on("unhandledRejection", onRejection);
     try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program runs as it loads, as the engine loads it: by path, inside this try
         require(join(projectRoot, "index"));
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- waitForRPCs is exported by the module but missing from its typings
         const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
         await settings.waitForRPCs();
     } finally {
@@ -206,7 +241,10 @@ export function certificateKinds(resources: readonly DeclaredResource[]): Certif
         .map((resource) => ({
             holder: `certificate ${resource.name}`,
             profile: typeof resource.inputs.profile === "string" ? resource.inputs.profile : undefined,
-            renewalMinDaysRemaining: typeof field(resource.inputs, "renewal", "minDaysRemaining") === "number" ? (field(resource.inputs, "renewal", "minDaysRemaining") as number) : undefined,
+            renewalMinDaysRemaining:
+                typeof field(resource.inputs, "renewal", "minDaysRemaining") === "number"
+                    ? (field(resource.inputs, "renewal", "minDaysRemaining") as number)
+                    : undefined,
         }));
 }
 
@@ -226,7 +264,11 @@ export async function runCheck(argv: readonly string[], options: CheckRunOptions
     try {
         const { values } = parseArgs({
             args: [...argv],
-            options: { stack: { type: "string", short: "s" }, "renewal-workflow": { type: "string" }, help: { type: "boolean", short: "h" } },
+            options: {
+                stack: { type: "string", short: "s" },
+                "renewal-workflow": { type: "string" },
+                help: { type: "boolean", short: "h" },
+            },
             strict: true,
         });
         if (values.help) {
@@ -268,18 +310,24 @@ export async function runCheck(argv: readonly string[], options: CheckRunOptions
         return 1;
     }
     const problems = await certificateCheckProblems(resources);
-    out(`Stack ${stack} (${stackFileLabel(stack)}): what \`pulumi up -s ${stack}\` would declare, offline (ids and addresses show as ${AT_DEPLOY})\n\n`);
+    out(
+        `Stack ${stack} (${stackFileLabel(stack)}): what \`pulumi up -s ${stack}\` would declare, offline (ids and addresses show as ${AT_DEPLOY})\n\n`,
+    );
     out(`${renderDeclared(resources)}\n`);
     if (workflow !== undefined) {
         const verdict = checkRenewalCadence(scheduleOf(workflow), certificateKinds(resources), options.now ?? new Date());
         verdict.warnings.forEach((warning) => out(`! ${warning}\n`));
         problems.push(...verdict.problems);
         if (verdict.problems.length === 0) {
-            out(`\nThe schedule of ${workflow} renews every certificate in time (longest gap between runs: ${verdict.longestGapMs / 3_600_000} h).\n`);
+            out(
+                `\nThe schedule of ${workflow} renews every certificate in time (longest gap between runs: ${verdict.longestGapMs / 3_600_000} h).\n`,
+            );
         }
     }
     if (problems.length > 0) {
-        err(`\n${problems.length} problem${problems.length === 1 ? "" : "s"}:\n${problems.map((problem) => `  ✗ ${problem}`).join("\n")}\n`);
+        err(
+            `\n${problems.length} problem${problems.length === 1 ? "" : "s"}:\n${problems.map((problem) => `  ✗ ${problem}`).join("\n")}\n`,
+        );
         return 1;
     }
     out(`\nThe stack file is valid.\n`);

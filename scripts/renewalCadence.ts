@@ -101,7 +101,9 @@ export function checkRenewalCadence(crons: readonly string[], certificates: read
         const profile = certificate.profile ?? DEFAULT_PROFILE;
         const lifetime = PROFILE_LIFETIME_MS[profile];
         if (lifetime === undefined) {
-            warnings.push(`${certificate.holder}: the lifetime of ACME profile "${profile}" is unknown, so the schedule cannot be judged for it (known: ${Object.keys(PROFILE_LIFETIME_MS).join(", ")})`);
+            warnings.push(
+                `${certificate.holder}: the lifetime of ACME profile "${profile}" is unknown, so the schedule cannot be judged for it (known: ${Object.keys(PROFILE_LIFETIME_MS).join(", ")})`,
+            );
             continue;
         }
         const window = renewalWindowMs(lifetime, renewalPolicyOf(certificate.renewalMinDaysRemaining));

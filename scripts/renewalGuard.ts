@@ -46,7 +46,9 @@ const previewStep = z
 const previewDigest = z
     .object({
         steps: z.array(previewStep).default([]),
-        diagnostics: z.array(z.object({ urn: z.string().optional(), message: z.string().optional(), severity: z.string().optional() }).passthrough()).default([]),
+        diagnostics: z
+            .array(z.object({ urn: z.string().optional(), message: z.string().optional(), severity: z.string().optional() }).passthrough())
+            .default([]),
         changeSummary: z.record(z.string(), z.number()).optional(),
     })
     .passthrough();
@@ -100,7 +102,13 @@ export function parsePropertyPath(path: string): string[] | undefined {
 
 function isCertificateAnnotation(path: string): boolean {
     const keys = parsePropertyPath(path);
-    return keys !== undefined && keys.length === 3 && keys[0] === "metadata" && keys[1] === "annotations" && keys[2] === CERTIFICATE_IDS_ANNOTATION;
+    return (
+        keys !== undefined &&
+        keys.length === 3 &&
+        keys[0] === "metadata" &&
+        keys[1] === "annotations" &&
+        keys[2] === CERTIFICATE_IDS_ANNOTATION
+    );
 }
 
 const REVIEWED_PATH = "a configuration change: deploy it through the reviewed path";
@@ -133,7 +141,9 @@ function refusal(step: PreviewStep, type: string): string | undefined {
             return `the preview gives no detailed diff (changed: ${(step.diffReasons ?? []).join(", ") || "unknown"}), so it cannot be shown to touch only the certificate annotation`;
         }
         const others = paths.filter((path) => !isCertificateAnnotation(path));
-        return others.length === 0 ? undefined : `changes ${others.join(", ")}: a renewal may change only the ${CERTIFICATE_IDS_ANNOTATION} annotation`;
+        return others.length === 0
+            ? undefined
+            : `changes ${others.join(", ")}: a renewal may change only the ${CERTIFICATE_IDS_ANNOTATION} annotation`;
     }
     return "a renewal changes only certificates and the Service annotation that binds them";
 }
@@ -142,7 +152,9 @@ function refusal(step: PreviewStep, type: string): string | undefined {
 export function checkRenewalPlan(previewJson: unknown): RenewalPlanVerdict {
     const parsed = previewDigest.safeParse(previewJson);
     if (!parsed.success) {
-        throw new Error(`not a pulumi preview --json document: ${parsed.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`).join("; ")}`);
+        throw new Error(
+            `not a pulumi preview --json document: ${parsed.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`).join("; ")}`,
+        );
     }
     const digest = parsed.data;
     const changes = digest.steps
@@ -152,8 +164,13 @@ export function checkRenewalPlan(previewJson: unknown): RenewalPlanVerdict {
             const refused = refusal(step, type);
             return { op: step.op, urn: step.urn, type, name, ...(refused !== undefined ? { refused } : {}) };
         });
-    const errors = digest.diagnostics.filter((diagnostic) => diagnostic.severity === "error").map((diagnostic) => `the preview failed: ${(diagnostic.message ?? "").trim()}`);
-    const problems = [...errors, ...changes.filter((step) => step.refused !== undefined).map((step) => `${step.op} ${step.type} "${step.name}": ${step.refused}`)];
+    const errors = digest.diagnostics
+        .filter((diagnostic) => diagnostic.severity === "error")
+        .map((diagnostic) => `the preview failed: ${(diagnostic.message ?? "").trim()}`);
+    const problems = [
+        ...errors,
+        ...changes.filter((step) => step.refused !== undefined).map((step) => `${step.op} ${step.type} "${step.name}": ${step.refused}`),
+    ];
     const ok = problems.length === 0;
     return { ok, changes, problems, targets: ok ? [...new Set(changes.map((step) => step.urn))] : [] };
 }
@@ -170,7 +187,10 @@ export function renderRenewalVerdict(verdict: RenewalPlanVerdict): string {
     if (verdict.changes.length === 0) {
         return "Nothing to renew: the plan changes nothing.";
     }
-    return ["The renewal plan changes only certificates and their bindings:", ...verdict.changes.map((step) => `  ✓ ${step.op} ${step.type} "${step.name}"`)].join("\n");
+    return [
+        "The renewal plan changes only certificates and their bindings:",
+        ...verdict.changes.map((step) => `  ✓ ${step.op} ${step.type} "${step.name}"`),
+    ].join("\n");
 }
 
 export const RENEWAL_GUARD_USAGE = `usage: npm run renewal-guard -- --plan <preview.json> [--targets <file>]
@@ -182,7 +202,11 @@ export function runRenewalGuard(argv: readonly string[], io: { out: (text: strin
     let plan: string | undefined;
     let targetsFile: string | undefined;
     try {
-        const { values } = parseArgs({ args: [...argv], options: { plan: { type: "string" }, targets: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true });
+        const { values } = parseArgs({
+            args: [...argv],
+            options: { plan: { type: "string" }, targets: { type: "string" }, help: { type: "boolean", short: "h" } },
+            strict: true,
+        });
         if (values.help) {
             io.out(`${RENEWAL_GUARD_USAGE}\n`);
             return 0;
@@ -212,5 +236,8 @@ export function runRenewalGuard(argv: readonly string[], io: { out: (text: strin
 }
 
 if (require.main === module) {
-    process.exitCode = runRenewalGuard(process.argv.slice(2), { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) });
+    process.exitCode = runRenewalGuard(process.argv.slice(2), {
+        out: (text) => process.stdout.write(text),
+        err: (text) => process.stderr.write(text),
+    });
 }

@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import Cloudflare from "cloudflare";
+import { z } from "zod";
 import { appPlans, ConfigError, type AppConfig, type StackConfig } from "../components/config";
 import { createCertificateProvider } from "../components/certificate/dynamicProvider";
 import type { CertificateOutputs } from "../components/certificate/types";
@@ -45,7 +46,7 @@ class Progress {
     constructor(private readonly out: Output) {}
 
     /** Announces the step, runs it, and reports how long it took (or how it failed). */
-    async step<T>(title: string, work: () => Promise<T>, detail?: (result: T) => string): Promise<T> {
+    async step<T>(title: string, work: () => T | Promise<T>, detail?: (result: T) => string): Promise<T> {
         this.out(`… ${title}`);
         const started = performance.now();
         try {
@@ -106,16 +107,28 @@ function required<T>(method: T | undefined, name: string): T {
     return method;
 }
 
-async function checked(provider: pulumi.dynamic.ResourceProvider, olds: Record<string, unknown>, raw: Record<string, unknown>): Promise<Record<string, unknown>> {
+/** The inputs `check` returns (the provider interface types them `any`). */
+const checkedInputs = z.record(z.string(), z.unknown());
+
+async function checked(
+    provider: pulumi.dynamic.ResourceProvider,
+    olds: Record<string, unknown>,
+    raw: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
     const result = await required(provider.check, "check")(olds, raw);
     const failures = result.failures ?? [];
     if (failures.length > 0) {
         throw new Error(`check refused the inputs: ${failures.map((failure) => `${failure.property}: ${failure.reason}`).join("; ")}`);
     }
-    return result.inputs;
+    return checkedInputs.parse(result.inputs);
 }
 
-async function seedARecords(cloudflare: LocalCloudflareServer, zoneIds: Map<string, string>, config: StackConfig, records: ReturnType<typeof seedPlanOf>["aRecords"]): Promise<void> {
+async function seedARecords(
+    cloudflare: LocalCloudflareServer,
+    zoneIds: Map<string, string>,
+    config: StackConfig,
+    records: ReturnType<typeof seedPlanOf>["aRecords"],
+): Promise<void> {
     const client = new Cloudflare({ apiToken: cloudflare.apiToken, baseURL: cloudflare.baseUrl });
     for (const record of records) {
         await client.dns.records.create({
@@ -133,7 +146,8 @@ async function runLifecycle(config: StackConfig, world: SandboxWorld, progress: 
     const pebble = await progress.step(
         "Start Pebble (local ACME CA) and pebble-challtestsrv (its DNS)",
         () => (world.pebbleStart = startPebble({ certificateValidityPeriodSeconds: SANDBOX_CERTIFICATE_LIFETIME_SECONDS })),
-        (started) => `directory ${started.directoryUrl}, DNS ${started.dnsServer}, pids ${started.pids.pebble} and ${started.pids.challtestsrv}`,
+        (started) =>
+            `directory ${started.directoryUrl}, DNS ${started.dnsServer}, pids ${started.pids.pebble} and ${started.pids.challtestsrv}`,
     );
     const scaleway = await progress.step(
         "Start the local Scaleway LB API",
@@ -154,14 +168,21 @@ async function runLifecycle(config: StackConfig, world: SandboxWorld, progress: 
     for (const lbSeed of plan.loadBalancers) {
         await progress.step(
             `Seed the LB ${lbSeed.name} with its private networks and a CCM-like TLS frontend per app`,
-            async () => {
+            () => {
                 const seeded = scaleway.seedLoadBalancer({
                     name: lbSeed.name,
                     zone: lbSeed.zone,
-                    privateNetworks: lbSeed.networks.map((network) => ({ id: network.privateNetworkId, name: network.name, ip: `${network.ip}/22` })),
+                    privateNetworks: lbSeed.networks.map((network) => ({
+                        id: network.privateNetworkId,
+                        name: network.name,
+                        ip: `${network.ip}/22`,
+                    })),
                 });
                 for (const frontend of lbSeed.frontends) {
-                    seededFor.set(frontend.app, { lb: seeded, frontend: scaleway.seedFrontend({ lbId: seeded.id, name: frontend.name, inboundPort: frontend.port }) });
+                    seededFor.set(frontend.app, {
+                        lb: seeded,
+                        frontend: scaleway.seedFrontend({ lbId: seeded.id, name: frontend.name, inboundPort: frontend.port }),
+                    });
                 }
                 return seeded;
             },
@@ -173,7 +194,9 @@ async function runLifecycle(config: StackConfig, world: SandboxWorld, progress: 
     await progress.step(
         "Seed the Cloudflare zones and the A records",
         async () => {
-            const zoneIds = new Map(plan.zones.map((zone) => [zone.name, cloudflare.addZone(zone.name, zone.id ? { id: zone.id } : undefined).id]));
+            const zoneIds = new Map(
+                plan.zones.map((zone) => [zone.name, cloudflare.addZone(zone.name, zone.id ? { id: zone.id } : undefined).id]),
+            );
             await seedARecords(cloudflare, zoneIds, config, plan.aRecords);
         },
         () => plan.aRecords.map((record) => `${record.fqdn} -> ${record.ip}`).join(", "),
@@ -200,9 +223,12 @@ async function runLifecycle(config: StackConfig, world: SandboxWorld, progress: 
         }
     };
     const ccmBinds = (endpoint: Endpoint) =>
-        progress.step(`${endpoint.app.name}: the CCM binds ${endpoint.outs.certificateId} (Service annotation ${endpoint.app.httpsPort}:<id>)`, async () => {
-            scaleway.simulateCcmReconcile(endpoint.frontend.id, [endpoint.outs.certificateUuid]);
-        });
+        progress.step(
+            `${endpoint.app.name}: the CCM binds ${endpoint.outs.certificateId} (Service annotation ${endpoint.app.httpsPort}:<id>)`,
+            () => {
+                scaleway.simulateCcmReconcile(endpoint.frontend.id, [endpoint.outs.certificateUuid]);
+            },
+        );
 
     out("Pass 1: pulumi up creates the certificates");
     const endpoints: Endpoint[] = [];
@@ -227,18 +253,26 @@ async function runLifecycle(config: StackConfig, world: SandboxWorld, progress: 
     out("Pass 2: pulumi up again changes nothing");
     for (const endpoint of endpoints) {
         await counted(endpoint, () =>
-            progress.step(`${endpoint.app.name}: check + diff`, async () => {
-                const inputs = await checked(provider, endpoint.inputs, endpoint.raw);
-                const result = await required(provider.diff, "diff")(endpoint.outs.certificateId, endpoint.outs, inputs);
-                if (result.changes) {
-                    throw new Error(`the second pass wants changes (${(result.replaces ?? []).join(", ") || "update"}): it must be a no-op`);
-                }
-            }, () => "no changes"),
+            progress.step(
+                `${endpoint.app.name}: check + diff`,
+                async () => {
+                    const inputs = await checked(provider, endpoint.inputs, endpoint.raw);
+                    const result = await required(provider.diff, "diff")(endpoint.outs.certificateId, endpoint.outs, inputs);
+                    if (result.changes) {
+                        throw new Error(
+                            `the second pass wants changes (${(result.replaces ?? []).join(", ") || "update"}): it must be a no-op`,
+                        );
+                    }
+                },
+                () => "no changes",
+            ),
         );
     }
 
     clock = renewalClock(endpoints.map((endpoint) => endpoint.outs.renewalDueAt));
-    out(`Pass 3: the provider's clock moves to ${shortTime(clock.toISOString())}, past every renewal date; pulumi up renews (Pebble still issues at today's date)`);
+    out(
+        `Pass 3: the provider's clock moves to ${shortTime(clock.toISOString())}, past every renewal date; pulumi up renews (Pebble still issues at today's date)`,
+    );
     for (const endpoint of endpoints) {
         const predecessor = endpoint.outs;
         await counted(endpoint, async () => {
@@ -248,7 +282,9 @@ async function runLifecycle(config: StackConfig, world: SandboxWorld, progress: 
                     const next = await checked(provider, endpoint.inputs, endpoint.raw);
                     const result = await required(provider.diff, "diff")(predecessor.certificateId, predecessor, next);
                     if (!result.changes || (result.replaces ?? []).length === 0) {
-                        throw new Error(`the certificate is past its renewal date (${predecessor.renewalDueAt}) but diff does not replace it`);
+                        throw new Error(
+                            `the certificate is past its renewal date (${predecessor.renewalDueAt}) but diff does not replace it`,
+                        );
                     }
                     return { next, replaces: result.replaces ?? [] };
                 },
@@ -290,11 +326,18 @@ async function runLifecycle(config: StackConfig, world: SandboxWorld, progress: 
     const left = lbIds.reduce((count, id) => count + scaleway.state.certificates(id).length, 0);
     const txt = cloudflare.records().filter((record) => record.type === "TXT").length;
     const holders = lbIds.length === 1 ? "The LB holds" : `The ${lbIds.length} LBs hold`;
-    out(`${holders} ${left} certificate${left === 1 ? "" : "s"} for ${endpoints.length} endpoint${endpoints.length === 1 ? "" : "s"}; ${txt} ACME TXT record${txt === 1 ? "" : "s"} left on Cloudflare.`);
+    out(
+        `${holders} ${left} certificate${left === 1 ? "" : "s"} for ${endpoints.length} endpoint${endpoints.length === 1 ? "" : "s"}; ${txt} ACME TXT record${txt === 1 ? "" : "s"} left on Cloudflare.`,
+    );
 }
 
 function usageProblem(error: unknown): string | undefined {
-    if (error instanceof UnknownStackError || error instanceof StackFileError || error instanceof ConfigError || error instanceof MissingBinaryError) {
+    if (
+        error instanceof UnknownStackError ||
+        error instanceof StackFileError ||
+        error instanceof ConfigError ||
+        error instanceof MissingBinaryError
+    ) {
         return error.message;
     }
     return undefined;
@@ -348,7 +391,9 @@ export async function runSandbox(argv: readonly string[], options: SandboxRunOpt
     });
     // `--stack` takes a name or a stack file's path.
     const stackFile = findStackFile(parsed.stack, options.root);
-    out(`Sandbox for stack ${stackFile.name} (${stackFileLabel(parsed.stack)}): environment ${config.environment}, ${config.apps.length} app(s), all on 127.0.0.1`);
+    out(
+        `Sandbox for stack ${stackFile.name} (${stackFileLabel(parsed.stack)}): environment ${config.environment}, ${config.apps.length} app(s), all on 127.0.0.1`,
+    );
     const run = (async () => {
         try {
             await runLifecycle(config, world, new Progress(out), out);

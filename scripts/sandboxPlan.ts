@@ -105,8 +105,14 @@ export function seedPlanOf(config: StackConfig): SeedPlan {
     const environmentIndex = (environment: string) => Object.keys(config.environments).indexOf(environment);
     const networkOf = (environment: string, lbIndex: number): NetworkSeed => {
         const declared = config.environments[environment];
-        const privateNetworkId = declared.privateNetworkId?.split("/").pop() ?? stableUuid(`private-network:${declared.privateNetworkName}`);
-        return { environment, privateNetworkId, name: declared.privateNetworkName, ip: `172.16.${environmentIndex(environment) * 4}.${10 + lbIndex}` };
+        const privateNetworkId =
+            declared.privateNetworkId?.split("/").pop() ?? stableUuid(`private-network:${declared.privateNetworkName}`);
+        return {
+            environment,
+            privateNetworkId,
+            name: declared.privateNetworkName,
+            ip: `172.16.${environmentIndex(environment) * 4}.${10 + lbIndex}`,
+        };
     };
     const plans = appPlans(config);
     const loadBalancers = loadBalancerPlans(config).map((lb, lbIndex) => ({
@@ -126,7 +132,10 @@ export function seedPlanOf(config: StackConfig): SeedPlan {
     const zones = new Map<string, CloudflareZoneSeed>();
     for (const environment of new Set(plans.flatMap((plan) => plan.environments))) {
         const name = zoneNameOf(environment);
-        zones.set(name, { name, ...(config.environments[environment].cloudflareZoneId ? { id: config.environments[environment].cloudflareZoneId } : {}) });
+        zones.set(name, {
+            name,
+            ...(config.environments[environment].cloudflareZoneId ? { id: config.environments[environment].cloudflareZoneId } : {}),
+        });
     }
     const seedOf = new Map(loadBalancers.map((lb) => [lb.owner, lb]));
     return {
@@ -191,7 +200,17 @@ export interface EndpointSummary {
 
 export function renderSandboxSummary(endpoints: readonly EndpointSummary[]): string {
     return renderTable(
-        ["APP", "NAMES", "CERTIFICATE", "NOT AFTER", "RENEW FROM", "BOUND FRONTEND", "REPLACED (DELETED)", "SCALEWAY CALLS", "CLOUDFLARE CALLS"],
+        [
+            "APP",
+            "NAMES",
+            "CERTIFICATE",
+            "NOT AFTER",
+            "RENEW FROM",
+            "BOUND FRONTEND",
+            "REPLACED (DELETED)",
+            "SCALEWAY CALLS",
+            "CLOUDFLARE CALLS",
+        ],
         endpoints.map((endpoint) => [
             endpoint.app,
             endpoint.domains.join(", "),

@@ -64,7 +64,13 @@ export function findStackFile(stack: string, root = projectRoot): StackFile {
     if (!existsSync(path)) {
         throw new UnknownStackError(stack, availableStacks(isPath ? dirname(path) : root));
     }
-    return { name: basename(path).replace(/^Pulumi\./, "").replace(/\.yaml$/, ""), path, projectDir: projectDirOf(dirname(path)) };
+    return {
+        name: basename(path)
+            .replace(/^Pulumi\./, "")
+            .replace(/\.yaml$/, ""),
+        path,
+        projectDir: projectDirOf(dirname(path)),
+    };
 }
 
 /** The config map Pulumi gives the program for `stack`: full keys (`project:key`), string values. */
@@ -79,7 +85,9 @@ export function pulumiConfigOf(stack: string, root = projectRoot): Record<string
         }
     }
     Object.assign(values, stackFile?.config ?? {});
-    return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
+    return Object.fromEntries(
+        Object.entries(values).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]),
+    );
 }
 
 export class StackFileError extends Error {

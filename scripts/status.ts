@@ -17,7 +17,17 @@ import {
     type Environment,
 } from "../components/certificate/credentials";
 import { findStackFile, loadStackConfig, projectRoot, StackFileError, UnknownStackError } from "./stackConfig";
-import { buildStatusReport, EXIT_USAGE, expectedLoadBalancersOf, exitCodeOf, renderStatus, webhookErrorMessageOf, webhookMessageOf, type StatusReport, type WebhookMessage } from "./statusReport";
+import {
+    buildStatusReport,
+    EXIT_USAGE,
+    expectedLoadBalancersOf,
+    exitCodeOf,
+    renderStatus,
+    webhookErrorMessageOf,
+    webhookMessageOf,
+    type StatusReport,
+    type WebhookMessage,
+} from "./statusReport";
 import { observeDns, observeScaleway, STATUS_RETRY } from "./statusSources";
 import { postWebhook, webhookUrlOf } from "./statusWebhook";
 import type { RetryPolicy } from "../components/certificate/scaleway";
@@ -75,7 +85,11 @@ export function parseStatusArgs(argv: readonly string[]): ParsedStatusArgs {
             index += 1;
             expiresWithinMs = parseTimeSpan(value);
             if (expiresWithinMs === undefined) {
-                return { ok: false, help: false, message: `--expires-within needs a time such as 2d or 36h, got "${value}"\n${STATUS_USAGE}` };
+                return {
+                    ok: false,
+                    help: false,
+                    message: `--expires-within needs a time such as 2d or 36h, got "${value}"\n${STATUS_USAGE}`,
+                };
             }
         } else {
             return { ok: false, help: false, message: `unknown argument ${arg}\n${STATUS_USAGE}` };
@@ -132,11 +146,19 @@ function loadConfig(stack: string, root: string): StackConfig {
  * Credentials from the environment only (status never reads the stack's config or secrets): says which
  * variables are missing, then lets `resolve` check their form.
  */
-function credentialsOf<T>(env: Environment, what: string, variables: readonly { env: string }[], resolve: () => T, alternative?: string): T {
+function credentialsOf<T>(
+    env: Environment,
+    what: string,
+    variables: readonly { env: string }[],
+    resolve: () => T,
+    alternative?: string,
+): T {
     const missing = variables.map((variable) => variable.env).filter((name) => !env[name]?.trim());
     if (missing.length > 0) {
         const names = missing.join(" and ");
-        throw new UsageError(`${what} missing: set the environment variable${missing.length > 1 ? "s" : ""} ${names}${alternative ? `, ${alternative}` : ""}`);
+        throw new UsageError(
+            `${what} missing: set the environment variable${missing.length > 1 ? "s" : ""} ${names}${alternative ? `, ${alternative}` : ""}`,
+        );
     }
     try {
         return resolve();
@@ -147,16 +169,32 @@ function credentialsOf<T>(env: Environment, what: string, variables: readonly { 
 
 export async function checkStatus(args: StatusArgs, options: StatusRunOptions): Promise<StatusReport> {
     const config = loadConfig(args.stack, options.root ?? projectRoot);
-    const scaleway = credentialsOf(options.env, "Scaleway credentials", [SCALEWAY_ACCESS_KEY, SCALEWAY_SECRET_KEY], () => resolveScalewayCredentials(options.env));
+    const scaleway = credentialsOf(options.env, "Scaleway credentials", [SCALEWAY_ACCESS_KEY, SCALEWAY_SECRET_KEY], () =>
+        resolveScalewayCredentials(options.env),
+    );
     const cloudflare = args.skipDns
         ? undefined
-        : credentialsOf(options.env, "Cloudflare API token", [CLOUDFLARE_API_TOKEN], () => resolveCloudflareCredentials(options.env), "or pass --skip-dns to check the LB without the Cloudflare A records");
+        : credentialsOf(
+              options.env,
+              "Cloudflare API token",
+              [CLOUDFLARE_API_TOKEN],
+              () => resolveCloudflareCredentials(options.env),
+              "or pass --skip-dns to check the LB without the Cloudflare A records",
+          );
     const expected = expectedLoadBalancersOf(config);
     const names = expected.flatMap((lb) => lb.dnsNames);
     const [observed, lookups] = await Promise.all([
-        fromApi("Scaleway API", scaleway.apiUrl ?? "https://api.scaleway.com (set SCW_API_URL for another)", observeScaleway(config, expected, scaleway, options.retry ?? STATUS_RETRY)),
+        fromApi(
+            "Scaleway API",
+            scaleway.apiUrl ?? "https://api.scaleway.com (set SCW_API_URL for another)",
+            observeScaleway(config, expected, scaleway, options.retry ?? STATUS_RETRY),
+        ),
         cloudflare
-            ? fromApi("Cloudflare API", cloudflare.baseUrl ?? "https://api.cloudflare.com/client/v4 (set CLOUDFLARE_BASE_URL for another)", observeDns(config, names, cloudflare))
+            ? fromApi(
+                  "Cloudflare API",
+                  cloudflare.baseUrl ?? "https://api.cloudflare.com/client/v4 (set CLOUDFLARE_BASE_URL for another)",
+                  observeDns(config, names, cloudflare),
+              )
             : Promise.resolve(undefined),
     ]);
     return buildStatusReport({

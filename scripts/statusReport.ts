@@ -198,7 +198,11 @@ export function expectedLoadBalancersOf(config: StackConfig): ExpectedLoadBalanc
             environments: lb.environments,
             tlsPorts: onIt.map((plan) => ({ app: plan.app.name, port: plan.app.httpsPort })),
             dnsNames: onIt.flatMap((plan) =>
-                plan.environments.map((environment) => ({ app: plan.app.name, environment, fqdn: appFqdn(plan.app.name, config.environments[environment].domain) })),
+                plan.environments.map((environment) => ({
+                    app: plan.app.name,
+                    environment,
+                    fqdn: appFqdn(plan.app.name, config.environments[environment].domain),
+                })),
             ),
         };
     });
@@ -233,14 +237,14 @@ function certificateLine(lb: ObservedLoadBalancer, certificate: ObservedCertific
     const notBefore = parsedDate(certificate.notValidBefore);
     const notAfter = parsedDate(certificate.notValidAfter);
     const dueAt =
-        notBefore && notAfter
-            ? renewalDueAt(notBefore, notAfter, renewalPolicyOf(observation.renewalMinDaysRemaining))
-            : undefined;
+        notBefore && notAfter ? renewalDueAt(notBefore, notAfter, renewalPolicyOf(observation.renewalMinDaysRemaining)) : undefined;
     return {
         id: `${lb.zone}/${certificate.id}`,
         name: certificate.name,
         status: certificate.status,
-        names: [certificate.commonName, ...certificate.subjectAlternativeNames.filter((name) => name !== certificate.commonName)].filter(Boolean),
+        names: [certificate.commonName, ...certificate.subjectAlternativeNames.filter((name) => name !== certificate.commonName)].filter(
+            Boolean,
+        ),
         notAfter: notAfter?.toISOString(),
         daysLeft: notAfter ? daysBetween(observation.now, notAfter) : undefined,
         renewalDueAt: dueAt?.toISOString(),
@@ -257,13 +261,31 @@ function certificateProblems(line: CertificateLine, certificate: ObservedCertifi
     const { now, expiresWithinMs } = observation;
     const notAfter = parsedDate(line.notAfter);
     if (certificate.status === "error") {
-        return [{ kind: "certificate-error", subject: line.id, message: `certificate ${line.name} is in status error (${certificate.statusDetails ?? "no details"}) and still on the LB` }];
+        return [
+            {
+                kind: "certificate-error",
+                subject: line.id,
+                message: `certificate ${line.name} is in status error (${certificate.statusDetails ?? "no details"}) and still on the LB`,
+            },
+        ];
     }
     if (notAfter && notAfter.getTime() <= now.getTime()) {
-        return [{ kind: "certificate-expired", subject: line.id, message: `certificate ${line.name} expired on ${shortTime(line.notAfter)} and is still on the LB` }];
+        return [
+            {
+                kind: "certificate-expired",
+                subject: line.id,
+                message: `certificate ${line.name} expired on ${shortTime(line.notAfter)} and is still on the LB`,
+            },
+        ];
     }
     if (line.usedBy.length === 0) {
-        return [{ kind: "certificate-unused", subject: line.id, message: `certificate ${line.name} is used by no frontend (a left-over: delete it once nothing needs it)` }];
+        return [
+            {
+                kind: "certificate-unused",
+                subject: line.id,
+                message: `certificate ${line.name} is used by no frontend (a left-over: delete it once nothing needs it)`,
+            },
+        ];
     }
     if (notAfter && expiresWithinMs !== undefined && notAfter.getTime() - now.getTime() <= expiresWithinMs) {
         return [
@@ -358,14 +380,26 @@ function dnsLine(name: DnsName, expected: string | undefined, lookup: DnsLookup 
 
 function dnsProblems(line: DnsLine, lookup: DnsLookup | undefined): Problem[] {
     if (lookup === undefined || "error" in lookup) {
-        return [{ kind: "dns-lookup-failed", subject: line.fqdn, message: `Cloudflare lookup of ${line.fqdn} failed: ${lookup ? lookup.error : "not looked up"}` }];
+        return [
+            {
+                kind: "dns-lookup-failed",
+                subject: line.fqdn,
+                message: `Cloudflare lookup of ${line.fqdn} failed: ${lookup ? lookup.error : "not looked up"}`,
+            },
+        ];
     }
     if (line.expected === undefined) {
         // Already reported as private-ip-missing or private-network-unresolved for the environment.
         return [];
     }
     if (lookup.records.length === 0) {
-        return [{ kind: "dns-record-missing", subject: line.fqdn, message: `${line.fqdn} has no A record: expected ${line.expected} (the LB in ${line.environment})` }];
+        return [
+            {
+                kind: "dns-record-missing",
+                subject: line.fqdn,
+                message: `${line.fqdn} has no A record: expected ${line.expected} (the LB in ${line.environment})`,
+            },
+        ];
     }
     const problems: Problem[] = [];
     if (lookup.records.some((record) => record.content !== line.expected)) {
@@ -376,7 +410,11 @@ function dnsProblems(line: DnsLine, lookup: DnsLookup | undefined): Problem[] {
         });
     }
     if (lookup.records.some((record) => record.proxied)) {
-        problems.push({ kind: "dns-record-proxied", subject: line.fqdn, message: `${line.fqdn} is proxied by Cloudflare: a private IP must be DNS only (proxied: false)` });
+        problems.push({
+            kind: "dns-record-proxied",
+            subject: line.fqdn,
+            message: `${line.fqdn} is proxied by Cloudflare: a private IP must be DNS only (proxied: false)`,
+        });
     }
     return problems;
 }
@@ -475,15 +513,33 @@ function renderLoadBalancer(lb: LoadBalancerReport): string {
             ? "  (no frontends)"
             : renderTable(
                   ["FRONTEND", "PORT", "TLS", "CERTIFICATES"],
-                  lb.frontends.map((frontend) => [frontend.name, String(frontend.port), frontend.tls ? "yes" : "no", frontend.certificateIds.join(", ") || "-"]),
+                  lb.frontends.map((frontend) => [
+                      frontend.name,
+                      String(frontend.port),
+                      frontend.tls ? "yes" : "no",
+                      frontend.certificateIds.join(", ") || "-",
+                  ]),
               );
-    const sections = [`Load balancer ${lb.name} (${lb.id})`, `Private IPs: ${ips.length > 0 ? ips.join(", ") : "none"}`, "", certificates, "", frontends];
+    const sections = [
+        `Load balancer ${lb.name} (${lb.id})`,
+        `Private IPs: ${ips.length > 0 ? ips.join(", ") : "none"}`,
+        "",
+        certificates,
+        "",
+        frontends,
+    ];
     if (lb.dns.length > 0) {
         sections.push(
             "",
             renderTable(
                 ["NAME", "ENVIRONMENT", "EXPECTED", "A RECORDS", "OK"],
-                lb.dns.map((line) => [line.fqdn, line.environment, line.expected ?? "-", line.actual.join(", ") || "none", line.ok ? "yes" : "NO"]),
+                lb.dns.map((line) => [
+                    line.fqdn,
+                    line.environment,
+                    line.expected ?? "-",
+                    line.actual.join(", ") || "none",
+                    line.ok ? "yes" : "NO",
+                ]),
             ),
         );
     }
@@ -496,7 +552,10 @@ export function renderStatus(report: StatusReport): string {
     const verdict =
         problems.length === 0
             ? "Healthy: no problems found."
-            : [`${problems.length} problem${problems.length === 1 ? "" : "s"}:`, ...problems.map((problem) => `  ✗ [${problem.kind}] ${problem.message}`)].join("\n");
+            : [
+                  `${problems.length} problem${problems.length === 1 ? "" : "s"}:`,
+                  ...problems.map((problem) => `  ✗ [${problem.kind}] ${problem.message}`),
+              ].join("\n");
     return [header, ...report.loadBalancers.map(renderLoadBalancer), verdict].join("\n\n") + "\n";
 }
 

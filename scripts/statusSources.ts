@@ -13,15 +13,15 @@ import { retryingFetch, type RetryPolicy } from "../components/certificate/scale
 import { regionOfZone } from "../components/naming";
 import type { DnsLookup, DnsName, EnvironmentNetwork, ExpectedLoadBalancer, ObservedLoadBalancer } from "./statusReport";
 
-type Zone = NonNullable<Lbv1.ZonedApiListLbsRequest["zone"]>;
-
 /** An operator waits for this command: fewer and shorter retries than `pulumi up` allows itself. */
 export const STATUS_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 500, maxDelayMs: 5_000, retryAfterCapMs: 30_000 };
 const PAGE_SIZE = 100;
 
 const ipamPage = z.object({
     total_count: z.number(),
-    ips: z.array(z.object({ address: z.string(), source: z.object({ private_network_id: z.string().nullish() }).passthrough() }).passthrough()),
+    ips: z.array(
+        z.object({ address: z.string(), source: z.object({ private_network_id: z.string().nullish() }).passthrough() }).passthrough(),
+    ),
 });
 const privateNetworkPage = z.object({
     total_count: z.number(),
@@ -48,21 +48,33 @@ class NetworkLookups extends API {
                 {
                     method: "GET",
                     path: `/ipam/v1/regions/${region}/ips`,
-                    urlParams: urlParams(["resource_type", "lb_server"], ["resource_id", lbId], ["is_ipv6", false], ["page", page], ["page_size", PAGE_SIZE]),
+                    urlParams: urlParams(
+                        ["resource_type", "lb_server"],
+                        ["resource_id", lbId],
+                        ["is_ipv6", false],
+                        ["page", page],
+                        ["page_size", PAGE_SIZE],
+                    ),
                 },
                 (body) => ipamPage.parse(body),
             );
             return { total_count: answer.total_count, items: answer.ips };
         });
         return Object.fromEntries(
-            ips.filter((ip) => ip.source.private_network_id).map((ip) => [ip.source.private_network_id as string, ip.address.split("/")[0] ?? ip.address]),
+            ips
+                .filter((ip) => ip.source.private_network_id)
+                .map((ip) => [ip.source.private_network_id as string, ip.address.split("/")[0] ?? ip.address]),
         );
     }
 
     async privateNetworkIdsNamed(region: string, name: string): Promise<string[]> {
         const networks = await allPages(async (page) => {
             const answer = await this.client.fetch(
-                { method: "GET", path: `/vpc/v2/regions/${region}/private-networks`, urlParams: urlParams(["name", name], ["page", page], ["page_size", PAGE_SIZE]) },
+                {
+                    method: "GET",
+                    path: `/vpc/v2/regions/${region}/private-networks`,
+                    urlParams: urlParams(["name", name], ["page", page], ["page_size", PAGE_SIZE]),
+                },
                 (body) => privateNetworkPage.parse(body),
             );
             return { total_count: answer.total_count, items: answer.private_networks };
@@ -73,7 +85,10 @@ class NetworkLookups extends API {
 
 function scalewayClient(credentials: ScalewayCredentials, retry: RetryPolicy): Client {
     const { accessKey, secretKey, apiUrl } = credentials;
-    return createAdvancedClient(withProfile({ accessKey, secretKey, ...(apiUrl ? { apiURL: apiUrl } : {}) }), withHTTPClient(retryingFetch(retry)));
+    return createAdvancedClient(
+        withProfile({ accessKey, secretKey, ...(apiUrl ? { apiURL: apiUrl } : {}) }),
+        withHTTPClient(retryingFetch(retry)),
+    );
 }
 
 /** `fr-par/<uuid>` or `<uuid>` -> `<uuid>`. */
@@ -85,7 +100,12 @@ function errorMessage(error: unknown): string {
     return error instanceof Error ? error.message : String(error);
 }
 
-async function environmentNetwork(lookups: NetworkLookups, region: string, config: StackConfig, environment: string): Promise<EnvironmentNetwork> {
+async function environmentNetwork(
+    lookups: NetworkLookups,
+    region: string,
+    config: StackConfig,
+    environment: string,
+): Promise<EnvironmentNetwork> {
     const declared = config.environments[environment];
     if (declared.privateNetworkId !== undefined) {
         return { environment, privateNetworkId: bareId(declared.privateNetworkId) };
@@ -95,9 +115,15 @@ async function environmentNetwork(lookups: NetworkLookups, region: string, confi
         const ids = await lookups.privateNetworkIdsNamed(region, name);
         return ids.length === 1
             ? { environment, privateNetworkId: ids[0] }
-            : { environment, problem: `${ids.length} private networks are named ${name} in ${region} (the ${environment} environment needs exactly one)` };
+            : {
+                  environment,
+                  problem: `${ids.length} private networks are named ${name} in ${region} (the ${environment} environment needs exactly one)`,
+              };
     } catch (error) {
-        return { environment, problem: `cannot look up the private network ${name} of the ${environment} environment: ${errorMessage(error)}` };
+        return {
+            environment,
+            problem: `cannot look up the private network ${name} of the ${environment} environment: ${errorMessage(error)}`,
+        };
     }
 }
 
@@ -119,14 +145,20 @@ export async function observeScaleway(
     // Each environment's network is looked up in the region of the first LB attached to it.
     const regionOf = new Map<string, string>();
     for (const expectation of expected) {
-        expectation.environments.forEach((environment) => regionOf.has(environment) || regionOf.set(environment, regionOfZone(expectation.zone)));
+        expectation.environments.forEach(
+            (environment) => regionOf.has(environment) || regionOf.set(environment, regionOfZone(expectation.zone)),
+        );
     }
-    const networks = await Promise.all([...regionOf].map(([environment, region]) => environmentNetwork(lookups, region, config, environment)));
+    const networks = await Promise.all(
+        [...regionOf].map(([environment, region]) => environmentNetwork(lookups, region, config, environment)),
+    );
     const found = (
         await Promise.all(
             expected.map(async ({ name, zone }) =>
                 // The name filter matches substrings: keep only the exact name.
-                (await lb.listLbs({ zone: zone as Zone, name, pageSize: PAGE_SIZE }).all()).filter((candidate) => candidate.name === name).map((candidate) => ({ candidate, zone: zone as Zone })),
+                (await lb.listLbs({ zone, name, pageSize: PAGE_SIZE }).all())
+                    .filter((candidate) => candidate.name === name)
+                    .map((candidate) => ({ candidate, zone })),
             ),
         )
     ).flat();
@@ -191,8 +223,17 @@ async function aRecords(client: Cloudflare, zoneId: string, fqdn: string): Promi
     return { records };
 }
 
-export async function observeDns(config: StackConfig, names: readonly DnsName[], credentials: CloudflareCredentials): Promise<Record<string, DnsLookup>> {
-    const client = new Cloudflare({ apiToken: credentials.apiToken, ...(credentials.baseUrl ? { baseURL: credentials.baseUrl } : {}), maxRetries: 3, timeout: 30_000 });
+export async function observeDns(
+    config: StackConfig,
+    names: readonly DnsName[],
+    credentials: CloudflareCredentials,
+): Promise<Record<string, DnsLookup>> {
+    const client = new Cloudflare({
+        apiToken: credentials.apiToken,
+        ...(credentials.baseUrl ? { baseURL: credentials.baseUrl } : {}),
+        maxRetries: 3,
+        timeout: 30_000,
+    });
     const zoneIds = new Map<string, Promise<string>>();
     const zoneIdOf = (environment: string) => {
         const declared = config.environments[environment];
@@ -215,4 +256,3 @@ export async function observeDns(config: StackConfig, names: readonly DnsName[],
     );
     return Object.fromEntries(lookups);
 }
-

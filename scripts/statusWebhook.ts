@@ -19,7 +19,9 @@ export function webhookUrlOf(env: Environment): URL | undefined {
     try {
         url = new URL(value);
     } catch {
-        throw new Error(`${WEBHOOK_VARIABLE} is not a URL: set it to the https:// address of an incoming webhook (Slack, Mattermost, Teams), or unset it`);
+        throw new Error(
+            `${WEBHOOK_VARIABLE} is not a URL: set it to the https:// address of an incoming webhook (Slack, Mattermost, Teams), or unset it`,
+        );
     }
     // Plain http only on the loopback interface (a local relay, the tests).
     const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
@@ -44,6 +46,8 @@ export async function postWebhook(url: URL, message: WebhookMessage): Promise<vo
         throw new Error(`the webhook in ${WEBHOOK_VARIABLE} (${url.host}) could not be reached: ${cause}`);
     }
     if (!response.ok) {
-        throw new Error(`the webhook in ${WEBHOOK_VARIABLE} (${url.host}) answered HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`);
+        throw new Error(
+            `the webhook in ${WEBHOOK_VARIABLE} (${url.host}) answered HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`,
+        );
     }
 }

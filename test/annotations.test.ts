@@ -16,13 +16,28 @@ describe("buildCcmAnnotations", () => {
     it("always scopes the certificate to the TLS port, never a bare id", () => {
         const annotations = buildCcmAnnotations({ ...lb, certificateId: "aba65e0d-7391-4685-b8c3-f86b88c2ade5" });
         expect(annotations["service.beta.kubernetes.io/scw-loadbalancer-certificate-ids"]).toBe("443:aba65e0d-7391-4685-b8c3-f86b88c2ade5");
-        const shared = buildCcmAnnotations({ ...lb, httpsPort: 8443, certificateId: "fr-par-1/aba65e0d-7391-4685-b8c3-f86b88c2ade5" }, [8443]);
-        expect(shared["service.beta.kubernetes.io/scw-loadbalancer-certificate-ids"]).toBe("8443:fr-par-1/aba65e0d-7391-4685-b8c3-f86b88c2ade5");
+        const shared = buildCcmAnnotations(
+            { ...lb, httpsPort: 8443, certificateId: "fr-par-1/aba65e0d-7391-4685-b8c3-f86b88c2ade5" },
+            [8443],
+        );
+        expect(shared["service.beta.kubernetes.io/scw-loadbalancer-certificate-ids"]).toBe(
+            "8443:fr-par-1/aba65e0d-7391-4685-b8c3-f86b88c2ade5",
+        );
     });
 
     it("passes documented settings through under their annotation names", () => {
         const annotations = buildCcmAnnotations(
-            { ...lb, settings: { healthCheckType: "http", healthCheckHttpUri: "/healthz", healthCheckHttpMethod: "GET", healthCheckHttpCode: "200", proxyProtocolV2: "443", healthTransientCheckDelay: "0.5s" } },
+            {
+                ...lb,
+                settings: {
+                    healthCheckType: "http",
+                    healthCheckHttpUri: "/healthz",
+                    healthCheckHttpMethod: "GET",
+                    healthCheckHttpCode: "200",
+                    proxyProtocolV2: "443",
+                    healthTransientCheckDelay: "0.5s",
+                },
+            },
             [443, 81],
         );
         expect(annotations).toMatchObject({
@@ -38,11 +53,17 @@ describe("buildCcmAnnotations", () => {
     });
 
     it.each([
-        [{ ...lb, loadBalancerId: "0d1b714f-2767-4937-a9e5-4399cfd45338" }, 'loadBalancerId: "0d1b714f-2767-4937-a9e5-4399cfd45338" must be <zone>/<uuid>'],
+        [
+            { ...lb, loadBalancerId: "0d1b714f-2767-4937-a9e5-4399cfd45338" },
+            'loadBalancerId: "0d1b714f-2767-4937-a9e5-4399cfd45338" must be <zone>/<uuid>',
+        ],
         [{ ...lb, zone: "nl-ams-1" }, "zone: the LB id is in fr-par-1 but the zone annotation says nl-ams-1"],
         [{ ...lb, httpsPort: 80 }, "httpsPort: a certificate mapping on port 80 is refused"],
         [{ ...lb, certificateId: "my-cert" }, 'certificateId: "my-cert" must be an LB certificate id (<uuid> or <zone>/<uuid>)'],
-        [{ ...lb, settings: { timeoutClient: "ten minutes" } }, 'timeoutClient: "ten minutes" must be a Go duration such as 5s, 500ms, 10m or 1h30m'],
+        [
+            { ...lb, settings: { timeoutClient: "ten minutes" } },
+            'timeoutClient: "ten minutes" must be a Go duration such as 5s, 500ms, 10m or 1h30m',
+        ],
         [{ ...lb, settings: { forwardPortAlgorithm: "random" } }, 'forwardPortAlgorithm: "random" must be one of roundrobin, leastconn'],
     ])("refuses %j", (args, message) => {
         expect(() => buildCcmAnnotations(args)).toThrow(message);
@@ -52,7 +73,10 @@ describe("buildCcmAnnotations", () => {
 describe("validatePassThroughSettings", () => {
     it("finds every problem at once, with what to fix", () => {
         expect(
-            validatePassThroughSettings({ stickySessions: "cookie", healthCheckType: "https", proxyProtocolV1: "443,9000", healthCheckMaxRetries: "-1" }, [443]),
+            validatePassThroughSettings(
+                { stickySessions: "cookie", healthCheckType: "https", proxyProtocolV1: "443,9000", healthCheckMaxRetries: "-1" },
+                [443],
+            ),
         ).toEqual([
             "proxyProtocolV1: port(s) 9000 are not ports of this Service (443)",
             'healthCheckMaxRetries: "-1" must be a whole number (0 or more)',
@@ -64,7 +88,12 @@ describe("validatePassThroughSettings", () => {
     });
 
     it("accepts per-port health checks and holds their ports to the Service's", () => {
-        const perPort = { healthCheckType: "443:http;81:tcp", healthCheckHttpUri: "443:/healthz", healthCheckHttpMethod: "443:GET", healthCheckHttpCode: "443:200" };
+        const perPort = {
+            healthCheckType: "443:http;81:tcp",
+            healthCheckHttpUri: "443:/healthz",
+            healthCheckHttpMethod: "443:GET",
+            healthCheckHttpCode: "443:200",
+        };
         expect(validatePassThroughSettings(perPort, [443, 81])).toEqual([]);
         expect(validatePassThroughSettings({ ...perPort, healthCheckHttpUri: "8443:/healthz" }, [443, 81])).toEqual([
             "healthCheckHttpUri: port(s) 8443 are not ports of this Service (443, 81)",
@@ -86,6 +115,11 @@ describe("validatePassThroughSettings", () => {
     });
 
     it("accepts the documented value forms", () => {
-        expect(validatePassThroughSettings({ proxyProtocolV2: "*", protocolHttp: "true", timeoutTunnel: "1h30m", onMarkedDownAction: "shutdown_sessions" }, [443])).toEqual([]);
+        expect(
+            validatePassThroughSettings(
+                { proxyProtocolV2: "*", protocolHttp: "true", timeoutTunnel: "1h30m", onMarkedDownAction: "shutdown_sessions" },
+                [443],
+            ),
+        ).toEqual([]);
     });
 });

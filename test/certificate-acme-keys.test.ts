@@ -32,16 +32,20 @@ describe("certificate keys", () => {
         expect(key.privateKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----\n[\s\S]+\n-----END PRIVATE KEY-----\n$/);
         const parsed = createPrivateKey(key.privateKeyPem);
         expect(parsed.asymmetricKeyType).toBe(asymmetricKeyType);
-        expect(parsed.asymmetricKeyDetails?.namedCurve ?? parsed.asymmetricKeyDetails?.modulusLength).toBe(
-            modulusLength ?? "prime256v1",
-        );
+        expect(parsed.asymmetricKeyDetails?.namedCurve ?? parsed.asymmetricKeyDetails?.modulusLength).toBe(modulusLength ?? "prime256v1");
     });
 });
 
 describe("key algorithms", () => {
     it("maps every key type to its generation parameters and KeyUsage", () => {
-        expect(keyAlgorithms("ecdsa-p256")).toMatchObject({ generate: { name: "ECDSA", namedCurve: "P-256" }, usages: KeyUsageFlags.digitalSignature });
-        for (const [keyType, modulusLength] of [["rsa-2048", 2048], ["rsa-4096", 4096]] as const) {
+        expect(keyAlgorithms("ecdsa-p256")).toMatchObject({
+            generate: { name: "ECDSA", namedCurve: "P-256" },
+            usages: KeyUsageFlags.digitalSignature,
+        });
+        for (const [keyType, modulusLength] of [
+            ["rsa-2048", 2048],
+            ["rsa-4096", 4096],
+        ] as const) {
             expect(keyAlgorithms(keyType)).toMatchObject({
                 generate: { name: "RSASSA-PKCS1-v1_5", modulusLength, hash: "SHA-256" },
                 usages: KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment,

@@ -4,7 +4,6 @@
  */
 import { generateKeyPairSync, X509Certificate } from "node:crypto";
 import * as dgram from "node:dgram";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type IssueRequest, issueCertificate, revokeCertificate } from "../components/certificate/acme";
 import { ariCertId } from "../components/certificate/ari";
@@ -140,9 +139,9 @@ describe("issueCertificate against Pebble and the local Cloudflare API", () => {
         expect(ttls).toEqual([120]);
         const before = cloudflare.calls.length;
         // A CA that is not even asked: the request is refused before the directory is read.
-        await expect(issueCertificate(issueRequest(["ttl.example.com"], { txtTtl: 30, directoryUrl: "https://127.0.0.1:9/dir" }))).rejects.toThrow(
-            "DNS-01: TXT TTL must be a whole number of seconds from 60 to 86400, got 30",
-        );
+        await expect(
+            issueCertificate(issueRequest(["ttl.example.com"], { txtTtl: 30, directoryUrl: "https://127.0.0.1:9/dir" })),
+        ).rejects.toThrow("DNS-01: TXT TTL must be a whole number of seconds from 60 to 86400, got 30");
         expect(cloudflare.calls.length).toBe(before);
     });
 
@@ -156,10 +155,19 @@ describe("issueCertificate against Pebble and the local Cloudflare API", () => {
     it("revokes what it issued, and a second revocation counts as done", async () => {
         const issued = await issueCertificate(issueRequest(["revoke.example.com"]));
         const { lines, log } = logLines();
-        const revoke = { directoryUrl: pebble.directoryUrl, accountKeyPem, certificatePem: issued.certificatePem, caCertificatesPem: pebble.caCertPem, log };
+        const revoke = {
+            directoryUrl: pebble.directoryUrl,
+            accountKeyPem,
+            certificatePem: issued.certificatePem,
+            caCertificatesPem: pebble.caCertPem,
+            log,
+        };
         await revokeCertificate(revoke);
         await revokeCertificate(revoke);
-        expect(lines).toEqual([`ACME: revoked serial ${issued.leaf.serialNumber}`, `ACME: serial ${issued.leaf.serialNumber} was already revoked`]);
+        expect(lines).toEqual([
+            `ACME: revoked serial ${issued.leaf.serialNumber}`,
+            `ACME: serial ${issued.leaf.serialNumber} was already revoked`,
+        ]);
     });
 });
 
@@ -167,15 +175,20 @@ describe("every failure path leaves no TXT record behind", () => {
     it("a DNS server that never gets the value: the error names the record and the server", async () => {
         const silent = dgram.createSocket("udp4");
         await new Promise<void>((resolve) => silent.bind(0, "127.0.0.1", resolve));
-        const silentServer = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+        const silentServer = `127.0.0.1:${silent.address().port}`;
         try {
             const started = Date.now();
             await expect(
                 issueCertificate(
-                    issueRequest(["slow.example.com"], { dnsResolvers: [pebble.dnsServer, silentServer], timeouts: { propagationMs: 3_000 } }),
+                    issueRequest(["slow.example.com"], {
+                        dnsResolvers: [pebble.dnsServer, silentServer],
+                        timeouts: { propagationMs: 3_000 },
+                    }),
                 ),
             ).rejects.toThrow(
-                new RegExp(`TXT records not visible after 3 s: TXT _acme-challenge\\.slow\\.example\\.com: ${silentServer.replace(/\./g, "\\.")} gave no answer`),
+                new RegExp(
+                    `TXT records not visible after 3 s: TXT _acme-challenge\\.slow\\.example\\.com: ${silentServer.replace(/\./g, "\\.")} gave no answer`,
+                ),
             );
             expect(Date.now() - started).toBeLessThan(15_000);
         } finally {
@@ -193,7 +206,9 @@ describe("every failure path leaves no TXT record behind", () => {
                     cloudflare: { apiToken: cloudflare.apiToken, baseUrl: cloudflare.baseUrl, maxRetries: 0 },
                 }),
             ),
-        ).rejects.toThrow("Cloudflare: creating TXT _acme-challenge.second.example.net in zone example.net failed: HTTP 503: injected 503 (code 10000)");
+        ).rejects.toThrow(
+            "Cloudflare: creating TXT _acme-challenge.second.example.net in zone example.net failed: HTTP 503: injected 503 (code 10000)",
+        );
         const calls = cloudflare.calls.slice(before);
         expect(calls.filter((call) => call.method === "POST" && call.status === 200)).toHaveLength(1);
         expect(calls.filter((call) => call.method === "DELETE" && call.status === 200)).toHaveLength(1);
@@ -204,7 +219,11 @@ describe("every failure path leaves no TXT record behind", () => {
         cloudflare.failNext({ method: "POST", pathPattern: /dns_records$/, status: 502, afterApplying: true });
         const before = cloudflare.calls.length;
         await expect(
-            issueCertificate(issueRequest(["lost.example.com"], { cloudflare: { apiToken: cloudflare.apiToken, baseUrl: cloudflare.baseUrl, maxRetries: 0 } })),
+            issueCertificate(
+                issueRequest(["lost.example.com"], {
+                    cloudflare: { apiToken: cloudflare.apiToken, baseUrl: cloudflare.baseUrl, maxRetries: 0 },
+                }),
+            ),
         ).rejects.toThrow("Cloudflare: creating TXT _acme-challenge.lost.example.com in zone example.com failed: HTTP 502");
         const calls = cloudflare.calls.slice(before);
         expect(calls.filter((call) => call.method === "POST").map((call) => call.status)).toEqual([502]);
@@ -252,7 +271,10 @@ describe("every failure path leaves no TXT record behind", () => {
         cloudflare.failNext({ method: "DELETE", pathPattern: /dns_records\//, status: 500 });
         const { lines, log } = logLines();
         const issued = await issueCertificate(
-            issueRequest(["stuck.example.com"], { log, cloudflare: { apiToken: cloudflare.apiToken, baseUrl: cloudflare.baseUrl, maxRetries: 0 } }),
+            issueRequest(["stuck.example.com"], {
+                log,
+                cloudflare: { apiToken: cloudflare.apiToken, baseUrl: cloudflare.baseUrl, maxRetries: 0 },
+            }),
         );
         expect(issued.leaf.dnsNames).toEqual(["stuck.example.com"]);
         const [leftover, ...others] = txtRecords();
@@ -266,8 +288,12 @@ describe("every failure path leaves no TXT record behind", () => {
 
     it("an invalid Cloudflare token: the error says which permissions the token needs", async () => {
         await expect(
-            issueCertificate(issueRequest(["token.example.com"], { cloudflare: { apiToken: "wrong", baseUrl: cloudflare.baseUrl, maxRetries: 0 } })),
-        ).rejects.toThrow(/Cloudflare: looking up zone .* failed: HTTP 403: Authentication error \(code 10000\); the API token needs Zone:Read and Zone:DNS:Edit/);
+            issueCertificate(
+                issueRequest(["token.example.com"], { cloudflare: { apiToken: "wrong", baseUrl: cloudflare.baseUrl, maxRetries: 0 } }),
+            ),
+        ).rejects.toThrow(
+            /Cloudflare: looking up zone .* failed: HTTP 403: Authentication error \(code 10000\); the API token needs Zone:Read and Zone:DNS:Edit/,
+        );
         expect(txtRecords()).toEqual([]);
     });
 });

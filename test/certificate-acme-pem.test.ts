@@ -9,12 +9,7 @@ import {
 } from "@peculiar/x509";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateCertificateKey } from "../components/certificate/keys";
-import {
-    buildScalewayCertificateChain,
-    parseCertificate,
-    parseCertificateBundle,
-    splitPem,
-} from "../components/certificate/pem";
+import { buildScalewayCertificateChain, parseCertificate, parseCertificateBundle, splitPem } from "../components/certificate/pem";
 
 const EC = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
 const notBefore = new Date("2026-06-01T10:00:00Z");
@@ -165,8 +160,14 @@ describe("splitPem errors", () => {
         ["", /no PEM block found in 0 characters/],
         ["Could not read certificate from <stdin>\n", /no PEM block found in 40 characters/],
         ["-----BEGIN CERTIFICATE-----\nAAAA\n", /block 1 \("CERTIFICATE", line 1\) has no "-----END CERTIFICATE-----" line/],
-        ["-----BEGIN CERTIFICATE-----\nAAAA\n-----END PRIVATE KEY-----\n", /block 1 begins as "CERTIFICATE" but ends as "PRIVATE KEY" on line 3/],
-        ["-----BEGIN CERTIFICATE-----\nAA*A\n-----END CERTIFICATE-----\n", /block 1 \("CERTIFICATE"\) has characters that are not base64 on line 2/],
+        [
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END PRIVATE KEY-----\n",
+            /block 1 begins as "CERTIFICATE" but ends as "PRIVATE KEY" on line 3/,
+        ],
+        [
+            "-----BEGIN CERTIFICATE-----\nAA*A\n-----END CERTIFICATE-----\n",
+            /block 1 \("CERTIFICATE"\) has characters that are not base64 on line 2/,
+        ],
         ["-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n", /block 1 \("CERTIFICATE"\) is not valid base64 \(truncated/],
         ["-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n", /block 1 \("CERTIFICATE"\) is empty/],
         ["-----END CERTIFICATE-----\n", /line 1 ends a "CERTIFICATE" block that was never begun/],

@@ -3,6 +3,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as acme from "acme-client";
 import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
 import {
     AcmeRetryAfterTooLongError,
     AcmeServerUnreachableError,
@@ -13,6 +14,9 @@ import {
     normalizeDomains,
 } from "../components/certificate/acme";
 import { freeTcpPort } from "../local/ports";
+
+/** A JWS in flattened JSON serialization, as acme-client posts it: the payload is base64url JSON. */
+const jwsBody = z.object({ payload: z.string() });
 
 const accountKeyPem = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
 
@@ -33,7 +37,9 @@ describe("pure ACME helpers", () => {
     it("normalizes names and refuses duplicates and empty lists", () => {
         expect(normalizeDomains([" App.Example.COM. ", "*.example.com"])).toEqual(["app.example.com", "*.example.com"]);
         expect(() => normalizeDomains([])).toThrow("at least one domain name");
-        expect(() => normalizeDomains(["a.example.com", "A.example.com", "b.example.com"])).toThrow("duplicate domain names: a.example.com");
+        expect(() => normalizeDomains(["a.example.com", "A.example.com", "b.example.com"])).toThrow(
+            "duplicate domain names: a.example.com",
+        );
     });
 
     it("picks the dns-01 challenge and names what the CA offers when there is none", () => {
@@ -147,14 +153,17 @@ describe("talking to an unwell ACME server", () => {
             req.on("end", () => {
                 const json = { "Content-Type": "application/json", "Replay-Nonce": `nonce-${Date.now()}` };
                 if (req.url === "/dir") {
-                    res.writeHead(200, json).end(JSON.stringify({ newNonce: `${root}/nonce`, newAccount: `${root}/account`, newOrder: `${root}/order` }));
+                    res.writeHead(200, json).end(
+                        JSON.stringify({ newNonce: `${root}/nonce`, newAccount: `${root}/account`, newOrder: `${root}/order` }),
+                    );
                 } else if (req.url === "/nonce") {
                     res.writeHead(200, json).end();
                 } else if (req.url === "/account") {
                     res.writeHead(201, { ...json, Location: `${root}/account/1` }).end(JSON.stringify({ status: "valid" }));
                 } else {
                     // The JWS payload is base64url JSON; what the CA would read as the order.
-                    orders.push(JSON.parse(Buffer.from(JSON.parse(body).payload, "base64url").toString("utf8")));
+                    const { payload } = jwsBody.parse(JSON.parse(body));
+                    orders.push(JSON.parse(Buffer.from(payload, "base64url").toString("utf8")));
                     res.writeHead(400, { ...json, "Content-Type": "application/problem+json" }).end(
                         JSON.stringify({ type: "urn:ietf:params:acme:error:malformed", detail: "order seen, stopping here" }),
                     );
@@ -162,7 +171,13 @@ describe("talking to an unwell ACME server", () => {
             });
         });
         await expect(
-            issueCertificate(request(`${base}/dir`, { domains: ["*.example.com", "example.com"], profile: "shortlived", replaces: "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE" })),
+            issueCertificate(
+                request(`${base}/dir`, {
+                    domains: ["*.example.com", "example.com"],
+                    profile: "shortlived",
+                    replaces: "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE",
+                }),
+            ),
         ).rejects.toThrow("order seen, stopping here");
         expect(orders).toEqual([
             {
@@ -178,7 +193,10 @@ describe("talking to an unwell ACME server", () => {
 
     it("leaves acme-client's process-wide axios settings alone", async () => {
         const globalSettings = () =>
-            JSON.stringify({ timeout: acme.axios.defaults.timeout, acme: (acme.axios.defaults as { acmeSettings?: unknown }).acmeSettings });
+            JSON.stringify({
+                timeout: acme.axios.defaults.timeout,
+                acme: (acme.axios.defaults as { acmeSettings?: unknown }).acmeSettings,
+            });
         const before = globalSettings();
         const port = await freeTcpPort();
         await expect(

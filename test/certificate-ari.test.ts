@@ -166,7 +166,10 @@ describe("fetchRenewalInfo against a local ACME directory", () => {
     });
 
     it("refuses a window that ends before it starts", async () => {
-        routes.set(`/renewal-info/${RFC_9773_CERT_ID}`, { status: 200, body: { suggestedWindow: { start: window.end, end: window.start } } });
+        routes.set(`/renewal-info/${RFC_9773_CERT_ID}`, {
+            status: 200,
+            body: { suggestedWindow: { start: window.end, end: window.start } },
+        });
         await expect(fetchIt()).rejects.toThrow(/answered a window that ends \(2026-08-01T00:00:00.000Z\) before it starts/);
     });
 
@@ -176,7 +179,9 @@ describe("fetchRenewalInfo against a local ACME directory", () => {
     });
 
     it("does not trust the server without its CA", async () => {
-        await expect(fetchRenewalInfo(`${baseUrl}/dir`, RFC_9773_CERT_ID)).rejects.toThrow(/ARI: cannot reach .*: TLS certificate not trusted/);
+        await expect(fetchRenewalInfo(`${baseUrl}/dir`, RFC_9773_CERT_ID)).rejects.toThrow(
+            /ARI: cannot reach .*: TLS certificate not trusted/,
+        );
     });
 
     describe("the provider's refresh", () => {
@@ -191,7 +196,12 @@ describe("fetchRenewalInfo against a local ACME directory", () => {
             caDirectory = mkdtempSync(path.join(tmpdir(), "ari-ca-"));
             const caFile = path.join(caDirectory, "ca.pem");
             writeFileSync(caFile, caCertificatesPem);
-            Object.assign(env, { SCW_ACCESS_KEY: scaleway.credentials.accessKey, SCW_SECRET_KEY: scaleway.credentials.secretKey, SCW_API_URL: scaleway.url, ACME_CA_CERTIFICATES: caFile });
+            Object.assign(env, {
+                SCW_ACCESS_KEY: scaleway.credentials.accessKey,
+                SCW_SECRET_KEY: scaleway.credentials.secretKey,
+                SCW_API_URL: scaleway.url,
+                ACME_CA_CERTIFICATES: caFile,
+            });
             const lb = scaleway.seedLoadBalancer({ name: "private-lb-ari" });
             const chain = await createTestChain({ dnsNames: ["admin.example.com"] });
             const certificateId = await createLoadBalancerCertificates({
@@ -202,7 +212,9 @@ describe("fetchRenewalInfo against a local ACME directory", () => {
                 loadBalancerId: `${lb.zone}/${lb.id}`,
                 acmeDirectoryUrl: `${baseUrl}/dir`,
                 email: "ops@example.com",
-                accountKeyPem: generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+                accountKeyPem: generateKeyPairSync("ec", { namedCurve: "P-256" })
+                    .privateKey.export({ type: "pkcs8", format: "pem" })
+                    .toString(),
             });
             expect(checked.failures ?? []).toEqual([]);
             storedInputs = checked.inputs;
@@ -227,7 +239,8 @@ describe("fetchRenewalInfo against a local ACME directory", () => {
         });
 
         const refresh = async (state: CertificateOutputs): Promise<string | undefined> =>
-            ((await certificateLifecycle({ now: () => now }, undefined, env).read(state.certificateId, state)).props as CertificateOutputs).ariRenewalAt;
+            ((await certificateLifecycle({ now: () => now }, undefined, env).read(state.certificateId, state)).props as CertificateOutputs)
+                .ariRenewalAt;
 
         it("keeps the stored ARI time while the CA's window still holds it, so a refresh changes nothing", async () => {
             const first = await refresh(props);

@@ -8,6 +8,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CERTIFICATE_TYPE, installMocks, MockWorld, RegisteredResource, SECRET_SIG, valueOf } from "./support/pulumiMocks";
 
+/** Matches any string (vitest types its asymmetric matchers `any`). */
+const ANY_STRING: unknown = expect.any(String);
+
 /** What the dynamic provider would compute, as the mock answers it. */
 const COMPUTED = {
     certificateId: "fr-par-1/6c0e6d5e-8d0b-4bb4-9f59-0d5f3a0c9a11",
@@ -31,12 +34,12 @@ function isSecretOnWire(value: unknown): boolean {
 
 beforeAll(async () => {
     world = await installMocks({
-        override(args) {
+        override(args, inputs) {
             if (args.type === CERTIFICATE_TYPE) {
-                return { id: COMPUTED.certificateId, state: { ...args.inputs, ...COMPUTED, ariCertId: "aki.serial" } };
+                return { id: COMPUTED.certificateId, state: { ...inputs, ...COMPUTED, ariCertId: "aki.serial" } };
             }
             if (args.type === "tls:index/privateKey:PrivateKey") {
-                return { id: `${args.name}-id`, state: { ...args.inputs, privateKeyPem: "generated-account-key" } };
+                return { id: `${args.name}-id`, state: { ...inputs, privateKeyPem: "generated-account-key" } };
             }
             return undefined;
         },
@@ -87,7 +90,7 @@ describe("AcmeCertificate", () => {
             loadBalancerId: "fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338",
             acmeDirectoryUrl: "https://acme-v02.api.letsencrypt.org/directory",
             email: "ops@example.com",
-            accountKeyPem: { [SECRET_SIG]: expect.any(String), value: "generated-account-key" },
+            accountKeyPem: { [SECRET_SIG]: ANY_STRING, value: "generated-account-key" },
             cloudflareZones: ["example.com", "example.org"],
         });
         // Credentials are never inputs: they are read when the provider runs.
@@ -109,8 +112,12 @@ describe("AcmeCertificate", () => {
         await valueOf(certificate.certificateId);
         const child = "urn:pulumi:test::scw-private-lb::scw-private-lb:certificate:AcmeCertificate$";
         expect(registration("renamed").aliases).toEqual([oldUrn]);
-        expect(registration("renamed-certificate").aliases).toEqual([`${child}pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate::renamed-certificate-certificate`]);
-        expect(registration("renamed-account-key").aliases).toEqual([`${child}tls:index/privateKey:PrivateKey::renamed-certificate-account-key`]);
+        expect(registration("renamed-certificate").aliases).toEqual([
+            `${child}pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate::renamed-certificate-certificate`,
+        ]);
+        expect(registration("renamed-account-key").aliases).toEqual([
+            `${child}tls:index/privateKey:PrivateKey::renamed-certificate-account-key`,
+        ]);
     });
 
     it("wires every output of the dynamic resource to the component", async () => {
@@ -138,7 +145,9 @@ describe("AcmeCertificate", () => {
     });
 
     it("uses the caller's account key (as a secret), the staging alias and the given settings", async () => {
-        const accountKeyPem = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+        const accountKeyPem = generateKeyPairSync("ec", { namedCurve: "P-256" })
+            .privateKey.export({ type: "pkcs8", format: "pem" })
+            .toString();
         const passedThrough = {
             zone: "fr-par-1",
             keyType: "rsa-2048" as const,
@@ -162,7 +171,7 @@ describe("AcmeCertificate", () => {
         expect(isSecretOnWire(registration("own-key-certificate").wire.accountKeyPem)).toBe(true);
         expect(inputsOf("own-key-certificate")).toMatchObject({
             acmeDirectoryUrl: "https://acme-staging-v02.api.letsencrypt.org/directory",
-            accountKeyPem: { [SECRET_SIG]: expect.any(String), value: accountKeyPem },
+            accountKeyPem: { [SECRET_SIG]: ANY_STRING, value: accountKeyPem },
             ...passedThrough,
         });
     });

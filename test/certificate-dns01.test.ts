@@ -1,10 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-    challengeRecordName,
-    parseDnsServer,
-    validateTtl,
-    zoneCandidates,
-} from "../components/certificate/dns01";
+import { challengeRecordName, parseDnsServer, validateTtl, zoneCandidates } from "../components/certificate/dns01";
 
 describe("DNS-01 names", () => {
     it("puts the challenge under _acme-challenge, for wildcards too", () => {
@@ -41,7 +36,6 @@ describe("DNS resolvers", () => {
 });
 
 describe("DNS-01 settings", () => {
-
     it("accepts TTLs from Cloudflare's 60 s minimum to a day", () => {
         expect(validateTtl(60)).toBe(60);
         expect(validateTtl(120)).toBe(120);

@@ -7,6 +7,7 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import * as https from "node:https";
 import type * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { createCertificateProvider } from "../components/certificate/dynamicProvider";
 import { createLoadBalancerCertificates, type ScalewayTimings } from "../components/certificate/scaleway";
 import type { CertificateOutputs } from "../components/certificate/types";
@@ -26,7 +27,10 @@ let clock: () => Date = () => new Date();
 const logLines: string[] = [];
 const log = (line: string) => logLines.push(line);
 const provider = createCertificateProvider({ now: () => clock(), scalewayTimings: timings, log });
-const impatient = createCertificateProvider({ scalewayTimings: { ...timings, detach: { timeoutMs: 300, firstDelayMs: 20, maxDelayMs: 50 } }, log });
+const impatient = createCertificateProvider({
+    scalewayTimings: { ...timings, detach: { timeoutMs: 300, firstDelayMs: 20, maxDelayMs: 50 } },
+    log,
+});
 /** Every error message and every stored output, checked for secrets at the end. */
 const seenMessages: string[] = [];
 const seenOutputs: CertificateOutputs[] = [];
@@ -52,7 +56,7 @@ function required<T>(method: T | undefined): T {
 async function checked(raw: Record<string, unknown>, olds: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
     const result: pulumi.dynamic.CheckResult = await required(provider.check)(olds, raw);
     expect(result.failures ?? []).toEqual([]);
-    return result.inputs;
+    return z.record(z.string(), z.unknown()).parse(result.inputs);
 }
 
 async function create(raw: Record<string, unknown>, using: pulumi.dynamic.ResourceProvider = provider): Promise<CertificateOutputs> {
@@ -119,7 +123,7 @@ describe("issuing", () => {
         // The CCM binds it once the Service annotation names it; refresh sees that.
         world.scaleway.simulateCcmReconcile(lb.frontendId, [outs.certificateUuid]);
         const bound = await required(provider.read)(outs.certificateId, outs);
-        expect(bound.props?.bindingStatus).toBe("bound");
+        expect(z.object({ bindingStatus: z.string() }).parse(bound.props).bindingStatus).toBe("bound");
 
         world.scaleway.simulateCcmReconcile(lb.frontendId, []);
         await required(provider.delete)(outs.certificateId, outs);
@@ -184,7 +188,9 @@ describe("renewal", () => {
         expect(second.bindingStatus).toBe("annotation-pending");
         const deletesBefore = world.scaleway.callCount("DELETE", /\/certificates\//);
         const deleting = required(provider.delete)(first.certificateId, first);
-        await expect.poll(() => world.scaleway.callCount("DELETE", /\/certificates\//), { timeout: 5_000, interval: 10 }).toBeGreaterThan(deletesBefore);
+        await expect
+            .poll(() => world.scaleway.callCount("DELETE", /\/certificates\//), { timeout: 5_000, interval: 10 })
+            .toBeGreaterThan(deletesBefore);
         expect(world.certificatesOn(lb)).toContain(first.certificateId);
         world.scaleway.simulateCcmReconcile(lb.frontendId, [second.certificateUuid]);
         await deleting;
@@ -210,13 +216,19 @@ describe("moving the binding", () => {
     function carriedByPort(lb: { lbId: string; lbUuid: string }): Record<number, string[]> {
         const zone = lb.lbId.split("/")[0];
         return Object.fromEntries(
-            world.scaleway.state.frontends(lb.lbUuid).map((frontend) => [frontend.inboundPort, frontend.certificateIds.map((id) => `${zone}/${id}`)]),
+            world.scaleway.state
+                .frontends(lb.lbUuid)
+                .map((frontend) => [frontend.inboundPort, frontend.certificateIds.map((id) => `${zone}/${id}`)]),
         );
     }
 
     async function update(olds: CertificateOutputs, raw: Record<string, unknown>): Promise<CertificateOutputs> {
         const news = await checked(raw, olds as unknown as Record<string, unknown>);
-        expect(await required(provider.diff)(olds.certificateId, olds, news)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+        expect(await required(provider.diff)(olds.certificateId, olds, news)).toEqual({
+            changes: true,
+            replaces: [],
+            deleteBeforeReplace: false,
+        });
         const outs = (await required(provider.update)(olds.certificateId, olds, news)).outs as CertificateOutputs;
         seenOutputs.push(outs);
         return outs;
@@ -263,7 +275,9 @@ describe("moving the binding", () => {
 
         const deletesBefore = world.scaleway.callCount("DELETE", /\/certificates\//);
         const deleting = required(provider.delete)(stale.certificateId, stale);
-        await expect.poll(() => world.scaleway.callCount("DELETE", /\/certificates\//), { timeout: 5_000, interval: 10 }).toBeGreaterThan(deletesBefore);
+        await expect
+            .poll(() => world.scaleway.callCount("DELETE", /\/certificates\//), { timeout: 5_000, interval: 10 })
+            .toBeGreaterThan(deletesBefore);
         expect(carriedByPort(lb)).toEqual({ 443: [], 8443: [], 9443: [outs.certificateId] });
         world.scaleway.simulateCcmReconcile(ccm.id, []);
         await deleting;
@@ -295,7 +309,13 @@ describe("adopting a certificate made by hand", () => {
         const ordersBefore = logLines.filter((line) => line.startsWith("ACME: order")).length;
         const outs = await create(raw);
 
-        expect(outs).toMatchObject({ certificateId: adopted, origin: "adopted", privateKeyPem: "", certificatePem: "", bindingStatus: "bound" });
+        expect(outs).toMatchObject({
+            certificateId: adopted,
+            origin: "adopted",
+            privateKeyPem: "",
+            certificatePem: "",
+            bindingStatus: "bound",
+        });
         expect(outs.notAfter).toBe(new Date(Math.floor(validity.notAfter.getTime() / 1000) * 1000).toISOString());
         const [onLb] = world.scaleway.state.certificates(lb.lbUuid);
         expect(outs.fingerprint).toBe(`sha1:${onLb.fingerprint.match(/../g)?.join(":")}`);
@@ -311,7 +331,8 @@ describe("adopting a certificate made by hand", () => {
             clock = () => new Date();
         }
         // The renewal's create comes from check against the stored state: it orders a certificate of its own.
-        const successor = (await required(provider.create)(await checked(raw, outs as unknown as Record<string, unknown>))).outs as CertificateOutputs;
+        const successor = (await required(provider.create)(await checked(raw, outs as unknown as Record<string, unknown>)))
+            .outs as CertificateOutputs;
         seenOutputs.push(successor);
         expect(successor).toMatchObject({ origin: "issued", domains: ["admin.example.com", "admin.example.org"] });
         expect(successor.certificateId).not.toBe(adopted);
@@ -324,16 +345,25 @@ describe("adopting a certificate made by hand", () => {
     it("refuses a certificate for other names, an expired one and an unknown id, leaving the LB as it was", async () => {
         const lb = world.seedLoadBalancer("915d146e-fef6-4873-92f9-58cbea07ac4e_tcp_443");
         const other = await handMade(lb, ["admin.example.org"], current());
-        const expired = await handMade(lb, ["admin.example.com"], { notBefore: new Date(Date.now() - 100 * DAY), notAfter: new Date(Date.now() - DAY) });
+        const expired = await handMade(lb, ["admin.example.com"], {
+            notBefore: new Date(Date.now() - 100 * DAY),
+            notAfter: new Date(Date.now() - DAY),
+        });
         const attempt = (adoptCertificateId: string) => failure(create(world.inputs(lb, { adoptCertificateId })));
 
         expect(await attempt(other)).toBe(
             `cannot adopt LB certificate ${other}: it is for admin.example.org, but the resource's names are admin.example.com; ` +
                 "adopt a certificate for exactly these names, or remove adoptCertificateId to order a new certificate.",
         );
-        expect(await attempt(expired)).toMatch(new RegExp(`^cannot adopt LB certificate ${expired}: it expired on .+; remove adoptCertificateId to order a new certificate\\.$`));
+        expect(await attempt(expired)).toMatch(
+            new RegExp(
+                `^cannot adopt LB certificate ${expired}: it expired on .+; remove adoptCertificateId to order a new certificate\\.$`,
+            ),
+        );
         const unknown = `${lb.lbId.split("/")[0]}/0d1b714f-2767-4937-a9e5-4399cfd45338`;
-        expect(await attempt(unknown)).toBe(`cannot adopt LB certificate ${unknown}: the LB ${lb.lbId} has no such certificate; check adoptCertificateId.`);
+        expect(await attempt(unknown)).toBe(
+            `cannot adopt LB certificate ${unknown}: the LB ${lb.lbId} has no such certificate; check adoptCertificateId.`,
+        );
         expect(world.certificatesOn(lb).sort()).toEqual([other, expired].sort());
     });
 });
@@ -364,11 +394,15 @@ describe("ARI predecessor and revocation", () => {
         const status = async (): Promise<string> =>
             new Promise((resolve, reject) => {
                 https
-                    .get(`${world.pebble.managementUrl}/cert-status-by-serial/${outs.serialNumber}`, { ca: world.pebble.caCertPem }, (response) => {
-                        let body = "";
-                        response.on("data", (chunk) => (body += chunk));
-                        response.on("end", () => resolve((JSON.parse(body) as { Status: string }).Status));
-                    })
+                    .get(
+                        `${world.pebble.managementUrl}/cert-status-by-serial/${outs.serialNumber}`,
+                        { ca: world.pebble.caCertPem },
+                        (response) => {
+                            let body = "";
+                            response.on("data", (chunk) => (body += chunk));
+                            response.on("end", () => resolve((JSON.parse(body) as { Status: string }).Status));
+                        },
+                    )
                     .on("error", reject);
             });
         expect(await status()).toBe("Valid");
@@ -400,7 +434,11 @@ describe("drift", () => {
         expect(drifted).toMatchObject({ bindingStatus: "unbound", drift: "frontend-unbound" });
 
         const news = await checked(raw, drifted as unknown as Record<string, unknown>);
-        expect(await required(provider.diff)(outs.certificateId, drifted, news)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+        expect(await required(provider.diff)(outs.certificateId, drifted, news)).toEqual({
+            changes: true,
+            replaces: [],
+            deleteBeforeReplace: false,
+        });
         const updated = (await required(provider.update)(outs.certificateId, drifted, news)).outs as CertificateOutputs;
         expect(updated.bindingStatus).toBe("bound");
         expect(updated.drift).toBeUndefined();
@@ -414,8 +452,9 @@ describe("drift", () => {
         const outs = await create(world.inputs(lb));
         const raw = world.inputs(lb, { renewal: { remainingFraction: 0.5 } });
         expect(await diff(outs, raw)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
-        const updated = (await required(provider.update)(outs.certificateId, outs, await checked(raw, outs as unknown as Record<string, unknown>)))
-            .outs as CertificateOutputs;
+        const updated = (
+            await required(provider.update)(outs.certificateId, outs, await checked(raw, outs as unknown as Record<string, unknown>))
+        ).outs as CertificateOutputs;
         const lifetime = Date.parse(outs.notAfter) - Date.parse(outs.notBefore);
         expect(Date.parse(updated.renewalDueAt)).toBe(Date.parse(outs.notBefore) + Math.round(0.5 * lifetime));
         expect(updated.certificateId).toBe(outs.certificateId);
@@ -428,7 +467,9 @@ describe("failures leave no TXT record and no certificate behind", () => {
         const lb = world.seedLoadBalancer();
         world.scaleway.failCertificateUploads("certificate chain is not trusted");
         const message = await failure(create(world.inputs(lb)));
-        expect(message).toMatch(/^The load balancer rejected certificate admin\.example\.com exp .+ \(status error: certificate chain is not trusted\); it was deleted\.$/);
+        expect(message).toMatch(
+            /^The load balancer rejected certificate admin\.example\.com exp .+ \(status error: certificate chain is not trusted\); it was deleted\.$/,
+        );
         expect(world.certificatesOn(lb)).toEqual([]);
         expect(world.txtRecords()).toEqual([]);
     });
@@ -436,7 +477,9 @@ describe("failures leave no TXT record and no certificate behind", () => {
     it("a frontend that cannot be bound", async () => {
         const lb = world.seedLoadBalancer();
         const message = await failure(create(world.inputs(lb, { binding: { mode: "frontend", frontendPort: 8443 } })));
-        expect(message).toBe(`LB ${lb.lbId} has no frontend on port 8443: create it first, or bind through the Service annotation (binding mode "annotation").`);
+        expect(message).toBe(
+            `LB ${lb.lbId} has no frontend on port 8443: create it first, or bind through the Service annotation (binding mode "annotation").`,
+        );
         expect(world.certificatesOn(lb)).toEqual([]);
         expect(world.txtRecords()).toEqual([]);
     });

@@ -50,7 +50,9 @@ export async function startCertificateWorld(pebbleOptions: PebbleOptions = {}): 
         for (const zone of ZONES) {
             cloudflare.addZone(zone);
         }
-        const accountKeyPem = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+        const accountKeyPem = generateKeyPairSync("ec", { namedCurve: "P-256" })
+            .privateKey.export({ type: "pkcs8", format: "pem" })
+            .toString();
         let seeded = 0;
         return {
             pebble,
@@ -67,7 +69,13 @@ export async function startCertificateWorld(pebbleOptions: PebbleOptions = {}): 
             seedLoadBalancer(frontendName = "admin-https") {
                 seeded += 1;
                 const lb = scaleway.seedLoadBalancer({ name: `private-lb-test-${seeded}` });
-                const frontend = scaleway.seedFrontend({ lbId: lb.id, name: frontendName, inboundPort: 443, timeoutClientMs: 600_000, enableHttp3: true });
+                const frontend = scaleway.seedFrontend({
+                    lbId: lb.id,
+                    name: frontendName,
+                    inboundPort: 443,
+                    timeoutClientMs: 600_000,
+                    enableHttp3: true,
+                });
                 return { lbId: `${lb.zone}/${lb.id}`, lbUuid: lb.id, frontendId: frontend.id };
             },
             inputs(lb, overrides = {}) {
@@ -82,7 +90,11 @@ export async function startCertificateWorld(pebbleOptions: PebbleOptions = {}): 
                     ...overrides,
                 };
             },
-            txtRecords: () => cloudflare.records().filter((record) => record.type === "TXT").map((record) => record.name),
+            txtRecords: () =>
+                cloudflare
+                    .records()
+                    .filter((record) => record.type === "TXT")
+                    .map((record) => record.name),
             certificatesOn: (lb) => scaleway.state.certificates(lb.lbUuid).map((certificate) => `${certificate.zone}/${certificate.id}`),
             frontendCertificates(lb) {
                 const frontend = scaleway.state.frontends(lb.lbUuid).find((candidate) => candidate.id === lb.frontendId);

@@ -234,8 +234,8 @@ describe("adoptionProblem", () => {
         expect(adoptionProblem(candidate, ["admin.example.com", "admin.example.org"], new Date("2026-06-02T00:00:00Z"))).toBe(
             `cannot adopt LB certificate ${candidate.id}: it expired on 2026-06-01T00:00:00.000Z; remove adoptCertificateId to order a new certificate.`,
         );
-        expect(adoptionProblem({ ...candidate, status: "error", statusDetails: "bad chain" }, ["admin.example.com", "admin.example.org"], now)).toMatch(
-            /it is in status error \(bad chain\); only a ready certificate can be adopted/,
-        );
+        expect(
+            adoptionProblem({ ...candidate, status: "error", statusDetails: "bad chain" }, ["admin.example.com", "admin.example.org"], now),
+        ).toMatch(/it is in status error \(bad chain\); only a ready certificate can be adopted/);
     });
 });

@@ -30,16 +30,25 @@ describe("renewalDueAt", () => {
 
     it("ignores a minDaysRemaining as long as the lifetime, which would renew on every run", () => {
         // 160-hour certificate with the manual procedure's 30 days: the relative rule alone decides.
-        expect(renewalDueAt(issued, after(160 * HOUR), { ...oneThird, minDaysRemaining: 30 }).getTime()).toBeCloseTo(after((160 * HOUR * 2) / 3).getTime(), -1);
+        expect(renewalDueAt(issued, after(160 * HOUR), { ...oneThird, minDaysRemaining: 30 }).getTime()).toBeCloseTo(
+            after((160 * HOUR * 2) / 3).getTime(),
+            -1,
+        );
         // 3 days on the same certificate still leaves it half its lifetime, and still comes first.
         expect(renewalDueAt(issued, after(160 * HOUR), { ...oneThird, minDaysRemaining: 3 })).toEqual(after(160 * HOUR - 3 * DAY));
     });
 
     it("ignores a minDaysRemaining that would make the certificate due before half its lifetime", () => {
         // 30 days on a 31-day certificate would renew it a day after issuance, on nearly every run.
-        expect(renewalDueAt(issued, after(31 * DAY), { ...oneThird, minDaysRemaining: 30 }).getTime()).toBeCloseTo(after((31 * DAY * 2) / 3).getTime(), -1);
+        expect(renewalDueAt(issued, after(31 * DAY), { ...oneThird, minDaysRemaining: 30 }).getTime()).toBeCloseTo(
+            after((31 * DAY * 2) / 3).getTime(),
+            -1,
+        );
         // 6 days on a 160-hour certificate would renew it 16 hours after issuance.
-        expect(renewalDueAt(issued, after(160 * HOUR), { ...oneThird, minDaysRemaining: 6 }).getTime()).toBeCloseTo(after((160 * HOUR * 2) / 3).getTime(), -1);
+        expect(renewalDueAt(issued, after(160 * HOUR), { ...oneThird, minDaysRemaining: 6 }).getTime()).toBeCloseTo(
+            after((160 * HOUR * 2) / 3).getTime(),
+            -1,
+        );
         // 31 days on a 60-day certificate: day 29, just before half; 30 days: day 30, exactly half, still honoured.
         expect(renewalDueAt(issued, after(60 * DAY), { ...oneThird, minDaysRemaining: 31 })).toEqual(after(40 * DAY));
         expect(renewalDueAt(issued, after(60 * DAY), { ...oneThird, minDaysRemaining: 30 })).toEqual(after(30 * DAY));

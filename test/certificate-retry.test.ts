@@ -43,9 +43,9 @@ describe("withRetries", () => {
         const released: number[] = [];
         const result = await withRetries(
             policy,
-            async () => outcomes.shift() as number,
+            () => Promise.resolve(outcomes.shift() as number),
             (status) => (status === 200 ? { retry: false } : { retry: true, retryAfterMs: status === 429 ? 1_000 : undefined }),
-            { sleep: async (ms) => void waits.push(ms), random: () => 1, beforeRetry: (status) => void released.push(status) },
+            { sleep: (ms) => Promise.resolve(void waits.push(ms)), random: () => 1, beforeRetry: (status) => void released.push(status) },
         );
         expect(result).toBe(200);
         expect(waits).toEqual([100, 1_000]);
@@ -54,7 +54,12 @@ describe("withRetries", () => {
 
     it("gives the last outcome back once the attempts are spent", async () => {
         let calls = 0;
-        const result = await withRetries(policy, async () => ++calls, () => ({ retry: true }), { sleep: async () => undefined });
+        const result = await withRetries(
+            policy,
+            () => Promise.resolve(++calls),
+            () => ({ retry: true }),
+            { sleep: () => Promise.resolve() },
+        );
         expect(result).toBe(policy.attempts);
         expect(calls).toBe(policy.attempts);
     });
@@ -64,20 +69,28 @@ describe("pollUntil", () => {
     it("looks at once, then after each backoff wait, and a Retry-After longer than the backoff wins", async () => {
         const looks = [{ done: false as const }, { done: false as const, retryAfterMs: 3_000 }, { done: true as const, value: "ready" }];
         const waits: number[] = [];
-        const outcome = await pollUntil({ timeoutMs: 60_000, firstDelayMs: 50, maxDelayMs: 1_000 }, async () => looks.shift() as (typeof looks)[number], {
-            sleep: async (ms) => void waits.push(ms),
-            random: () => 1,
-        });
+        const outcome = await pollUntil(
+            { timeoutMs: 60_000, firstDelayMs: 50, maxDelayMs: 1_000 },
+            () => Promise.resolve(looks.shift() as (typeof looks)[number]),
+            {
+                sleep: (ms) => Promise.resolve(void waits.push(ms)),
+                random: () => 1,
+            },
+        );
         expect(outcome).toEqual({ done: true, value: "ready" });
         expect(waits).toEqual([50, 3_000]);
     });
 
     it("stops with the last look when the next one would come after the bound", async () => {
         let looks = 0;
-        const outcome = await pollUntil({ timeoutMs: 120, firstDelayMs: 50, maxDelayMs: 1_000 }, async () => {
-            looks += 1;
-            return { done: false };
-        }, { random: () => 1 });
+        const outcome = await pollUntil(
+            { timeoutMs: 120, firstDelayMs: 50, maxDelayMs: 1_000 },
+            () => {
+                looks += 1;
+                return Promise.resolve({ done: false });
+            },
+            { random: () => 1 },
+        );
         expect(outcome).toEqual({ done: false });
         expect(looks).toBe(2);
     });

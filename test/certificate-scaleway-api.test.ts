@@ -2,11 +2,7 @@
  * The Scaleway side against the strict local LB API, through the real @scaleway/sdk-lb client.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-    createLoadBalancerCertificates,
-    type LoadBalancerCertificates,
-    type ScalewayTimings,
-} from "../components/certificate/scaleway";
+import { createLoadBalancerCertificates, type LoadBalancerCertificates, type ScalewayTimings } from "../components/certificate/scaleway";
 import { createTestChain } from "../local/certificates";
 import { startScalewayServer, type FrontendSnapshot, type LocalScalewayServer } from "../local/scaleway-server";
 
@@ -81,7 +77,13 @@ describe("upload, wait, bind", () => {
         await lb.bindFrontend(lbId, 443, first);
         await lb.unbindFrontend(lbId, 443, first);
         const [after] = server.state.frontends(frontend.lbId);
-        expect(after).toMatchObject({ name: "admin-https", inboundPort: 443, timeoutClientMs: 600_000, enableHttp3: true, certificateIds: [] });
+        expect(after).toMatchObject({
+            name: "admin-https",
+            inboundPort: 443,
+            timeoutClientMs: 600_000,
+            enableHttp3: true,
+            certificateIds: [],
+        });
 
         await lb.bindFrontend(lbId, 443, successor);
         const updates = server.callCount("PUT", /\/frontends\//);
@@ -97,7 +99,12 @@ describe("upload, wait, bind", () => {
         const [uuid, otherUuid] = [id, other].map((zoned) => zoned.split("/")[1]);
         const lbUuid = lbId.split("/")[1];
         server.seedFrontend({ lbId: lbUuid, name: "admin-https-alt", inboundPort: 8443, certificateIds: [otherUuid, uuid] });
-        const ccm = server.seedFrontend({ lbId: lbUuid, name: "915d146e-fef6-4873-92f9-58cbea07ac4e_tcp_9443", inboundPort: 9443, certificateIds: [uuid] });
+        const ccm = server.seedFrontend({
+            lbId: lbUuid,
+            name: "915d146e-fef6-4873-92f9-58cbea07ac4e_tcp_9443",
+            inboundPort: 9443,
+            certificateIds: [uuid],
+        });
         server.simulateCcmReconcile(frontend.id, [uuid]);
 
         await lb.unbindNonCcmFrontends(lbId, id);

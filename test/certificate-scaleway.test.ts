@@ -44,12 +44,14 @@ describe("retryingFetch", () => {
         ];
         const bodies: string[] = [];
         const waits: number[] = [];
-        const fetchWithRetries = retryingFetch({ ...policy, attempts: 5 }, async (ms) => {
-            waits.push(ms);
-        }, async (input) => {
-            bodies.push(await (input as Request).text());
-            return answers.shift() as Response;
-        });
+        const fetchWithRetries = retryingFetch(
+            { ...policy, attempts: 5 },
+            (ms) => Promise.resolve(void waits.push(ms)),
+            async (input) => {
+                bodies.push(await (input as Request).text());
+                return answers.shift() as Response;
+            },
+        );
         const response = await fetchWithRetries("http://127.0.0.1:1/x", { method: "POST", body: '{"name":"n"}' });
         expect(response.status).toBe(200);
         expect(bodies).toEqual(Array(4).fill('{"name":"n"}'));
@@ -59,10 +61,14 @@ describe("retryingFetch", () => {
 
     it("gives the last failure back once the attempts are spent", async () => {
         let calls = 0;
-        const fetchWithRetries = retryingFetch(policy, async () => undefined, async () => {
-            calls += 1;
-            return new Response("{}", { status: 502 });
-        });
+        const fetchWithRetries = retryingFetch(
+            policy,
+            () => Promise.resolve(),
+            () => {
+                calls += 1;
+                return Promise.resolve(new Response("{}", { status: 502 }));
+            },
+        );
         expect((await fetchWithRetries("http://127.0.0.1:1/x")).status).toBe(502);
         expect(calls).toBe(policy.attempts);
     });
@@ -139,7 +145,11 @@ describe("frontendUpdateRequest", () => {
 
     it("refuses a frontend without a backend", () => {
         expect(() =>
-            frontendUpdateRequest("fr-par-1", { id: "f", name: "n", inboundPort: 443, certificateIds: [], enableHttp3: false, enableAccessLogs: false }, ["c"]),
+            frontendUpdateRequest(
+                "fr-par-1",
+                { id: "f", name: "n", inboundPort: 443, certificateIds: [], enableHttp3: false, enableAccessLogs: false },
+                ["c"],
+            ),
         ).toThrow("frontend n (f) has no backend: the API cannot update it");
     });
 });
@@ -173,7 +183,9 @@ describe("isStillAttachedRefusal", () => {
 
     it("is false for other refusals and other statuses", () => {
         expect(
-            isStillAttachedRefusal(invalidArguments({ message: "invalid argument(s)", details: [{ argument_name: "certificate_id", reason: "format" }] })),
+            isStillAttachedRefusal(
+                invalidArguments({ message: "invalid argument(s)", details: [{ argument_name: "certificate_id", reason: "format" }] }),
+            ),
         ).toBe(false);
         expect(isStillAttachedRefusal(new Errors.ScalewayError(404, { type: "not_found", message: "frontend is not found" }))).toBe(false);
         expect(isStillAttachedRefusal(new Error("certificate is used on a frontend"))).toBe(false);

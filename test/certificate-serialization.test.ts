@@ -67,7 +67,9 @@ interface LockfilePackage {
  * `components/`, no TypeScript sources. With `legacyShim`, the one file old state loads by path.
  */
 function makeCheckout(directory: string, options: { legacyShim: boolean; built?: boolean }): void {
-    const lock = JSON.parse(readFileSync(path.join(projectDir, "package-lock.json"), "utf8")) as { packages: Record<string, LockfilePackage> };
+    const lock = JSON.parse(readFileSync(path.join(projectDir, "package-lock.json"), "utf8")) as {
+        packages: Record<string, LockfilePackage>;
+    };
     const packageDir = path.join(directory, "packages", "certificate-provider");
     mkdirSync(packageDir, { recursive: true });
     cpSync(path.join(projectDir, "packages", "certificate-provider", "package.json"), path.join(packageDir, "package.json"));
@@ -85,7 +87,10 @@ function makeCheckout(directory: string, options: { legacyShim: boolean; built?:
     }
     if (options.legacyShim) {
         mkdirSync(path.join(directory, "components", "certificate"), { recursive: true });
-        cpSync(path.join(projectDir, "components", "certificate", "provider.js"), path.join(directory, "components", "certificate", "provider.js"));
+        cpSync(
+            path.join(projectDir, "components", "certificate", "provider.js"),
+            path.join(directory, "components", "certificate", "provider.js"),
+        );
     }
 }
 
@@ -120,6 +125,12 @@ afterAll(async () => {
     }
 });
 
+/** What `check` answers (the SDK's CheckResult types the inputs `any`). */
+interface Checked {
+    inputs: Record<string, unknown>;
+    failures?: pulumi.dynamic.CheckFailure[];
+}
+
 interface EngineAnswer<T> {
     result: T;
     loaded: string[];
@@ -131,24 +142,36 @@ async function engine<T>(providerFile: string, operation: string, argument: unkn
     await writeFile(argumentFile, JSON.stringify(argument));
     // Scaleway keys come through the stack config (configure), the rest through the environment.
     const { SCW_ACCESS_KEY, SCW_SECRET_KEY, ...environment } = world.env;
-    const { stdout } = await run(process.execPath, [path.join(workDir, "driver.js"), path.join(workDir, providerFile), operation, argumentFile], {
-        cwd,
-        env: {
-            PATH: process.env.PATH,
-            HOME: process.env.HOME,
-            ...environment,
-            DRIVER_STACK_CONFIG: JSON.stringify({ "scaleway:accessKey": SCW_ACCESS_KEY, "scaleway:secretKey": SCW_SECRET_KEY }),
+    const { stdout } = await run(
+        process.execPath,
+        [path.join(workDir, "driver.js"), path.join(workDir, providerFile), operation, argumentFile],
+        {
+            cwd,
+            env: {
+                PATH: process.env.PATH,
+                HOME: process.env.HOME,
+                ...environment,
+                DRIVER_STACK_CONFIG: JSON.stringify({ "scaleway:accessKey": SCW_ACCESS_KEY, "scaleway:secretKey": SCW_SECRET_KEY }),
+            },
+            timeout: 90_000,
         },
-        timeout: 90_000,
-    });
+    );
     return JSON.parse(stdout) as EngineAnswer<T>;
 }
 
 /** The engine's `up` of one resource: check against the stored inputs, then diff against the stored outputs. */
-async function plan(providerFile: string, stored: { inputs: Record<string, unknown>; outputs: CertificateOutputs }, news: Record<string, unknown>) {
-    const checked = await engine<pulumi.dynamic.CheckResult>(providerFile, "check", { olds: stored.inputs, news });
+async function plan(
+    providerFile: string,
+    stored: { inputs: Record<string, unknown>; outputs: CertificateOutputs },
+    news: Record<string, unknown>,
+) {
+    const checked = await engine<Checked>(providerFile, "check", { olds: stored.inputs, news });
     expect(checked.result.failures ?? []).toEqual([]);
-    const diff = await engine<pulumi.dynamic.DiffResult>(providerFile, "diff", { id: stored.outputs.certificateId, olds: stored.outputs, news: checked.result.inputs });
+    const diff = await engine<pulumi.dynamic.DiffResult>(providerFile, "diff", {
+        id: stored.outputs.certificateId,
+        olds: stored.outputs,
+        news: checked.result.inputs,
+    });
     return { inputs: checked.result.inputs, diff: diff.result };
 }
 
@@ -183,7 +206,9 @@ describe("the serialized provider", () => {
             (error: Error & { stderr?: string }) => error.stderr ?? "",
         );
         expect(failure).toMatch(
-            new RegExp(`^certificate provider: cannot load @scw-private-lb/certificate-provider/v1 from ${unbuilt} \\(.+\\); install the project's dependencies there \\(npm ci builds the package\\) or run npm run build$`),
+            new RegExp(
+                `^certificate provider: cannot load @scw-private-lb/certificate-provider/v1 from ${unbuilt} \\(.+\\); install the project's dependencies there \\(npm ci builds the package\\) or run npm run build$`,
+            ),
         );
     });
 
@@ -201,7 +226,10 @@ describe("the serialized provider", () => {
 
     it("issues, refreshes and deletes a certificate from a fresh node process in the other checkout", async () => {
         const lb = world.seedLoadBalancer();
-        const checked = await engine<pulumi.dynamic.CheckResult>("provider.js", "check", { olds: {}, news: world.inputs(lb, { binding: { mode: "frontend" } }) });
+        const checked = await engine<Checked>("provider.js", "check", {
+            olds: {},
+            news: world.inputs(lb, { binding: { mode: "frontend" } }),
+        });
         const created = await engine<{ id: string; outs: CertificateOutputs }>("provider.js", "create", { inputs: checked.result.inputs });
         expectNothingFromThisCheckout(created);
         const { id, outs } = created.result;
@@ -234,7 +262,11 @@ describe("state written before the provider was packaged", () => {
         const scaleway = createLoadBalancerCertificates({
             credentials: { accessKey: world.env.SCW_ACCESS_KEY, secretKey: world.env.SCW_SECRET_KEY, apiUrl: world.env.SCW_API_URL },
         });
-        const certificateId = await scaleway.uploadCertificate(lb.lbId, "legacy", buildScalewayCertificateChain(outputs.privateKeyPem, outputs.certificatePem));
+        const certificateId = await scaleway.uploadCertificate(
+            lb.lbId,
+            "legacy",
+            buildScalewayCertificateChain(outputs.privateKeyPem, outputs.certificatePem),
+        );
         await scaleway.bindFrontend(lb.lbId, 443, certificateId);
         const here = { loadBalancerId: lb.lbId, acmeDirectoryUrl: world.pebble.directoryUrl, dnsResolvers: [world.pebble.dnsServer] };
         return {
@@ -262,7 +294,10 @@ describe("state written before the provider was packaged", () => {
         await writeFile(path.join(workDir, "legacy-provider.js"), fixture.resource.outputs.__provider);
 
         // pulumi refresh: the closure from the state, through the shim, into the package.
-        const refreshed = await engine<{ id: string; props: CertificateOutputs }>("legacy-provider.js", "read", { id: stored.outputs.certificateId, props: stored.outputs });
+        const refreshed = await engine<{ id: string; props: CertificateOutputs }>("legacy-provider.js", "read", {
+            id: stored.outputs.certificateId,
+            props: stored.outputs,
+        });
         expectNothingFromThisCheckout(refreshed);
         expect(refreshed.loaded).toContain(path.join(elsewhere, "components", "certificate", "provider.js"));
         // As written, plus what this state predates: it is an issued certificate.

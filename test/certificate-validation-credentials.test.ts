@@ -1,9 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-    acmeCaCertificatesPath,
-    resolveCloudflareCredentials,
-    resolveScalewayCredentials,
-} from "../components/certificate/credentials";
+import { acmeCaCertificatesPath, resolveCloudflareCredentials, resolveScalewayCredentials } from "../components/certificate/credentials";
 
 const accessKey = "SCWABCDEFGHIJ0123456";
 const secretKey = "6f0b8c2e-1d3a-4b5c-9e7f-0a1b2c3d4e5f";
@@ -47,11 +43,17 @@ describe("resolveScalewayCredentials", () => {
 
 describe("resolveCloudflareCredentials", () => {
     it("reads CLOUDFLARE_API_TOKEN and CLOUDFLARE_BASE_URL, config first", () => {
-        expect(resolveCloudflareCredentials({ CLOUDFLARE_API_TOKEN: "env-token", CLOUDFLARE_BASE_URL: "http://127.0.0.1:5000/client/v4/" })).toEqual({
+        expect(
+            resolveCloudflareCredentials({ CLOUDFLARE_API_TOKEN: "env-token", CLOUDFLARE_BASE_URL: "http://127.0.0.1:5000/client/v4/" }),
+        ).toEqual({
             apiToken: "env-token",
             baseUrl: "http://127.0.0.1:5000/client/v4",
         });
-        expect(resolveCloudflareCredentials({ CLOUDFLARE_API_TOKEN: "env-token" }, (key) => (key === "cloudflare:apiToken" ? "cfg" : undefined))).toEqual({
+        expect(
+            resolveCloudflareCredentials({ CLOUDFLARE_API_TOKEN: "env-token" }, (key) =>
+                key === "cloudflare:apiToken" ? "cfg" : undefined,
+            ),
+        ).toEqual({
             apiToken: "cfg",
         });
     });

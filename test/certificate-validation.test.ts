@@ -81,11 +81,20 @@ describe("checkInputs: a valid resource", () => {
 
 describe("checkInputs: bad inputs fail at preview with a message that says what to fix", () => {
     const cases: Array<[string, Record<string, unknown>, Array<{ property: string; reason: string }>]> = [
-        ["no names", { domains: [] }, [{ property: "domains", reason: "domains must be a non-empty list of DNS names (the first is the common name)." }]],
+        [
+            "no names",
+            { domains: [] },
+            [{ property: "domains", reason: "domains must be a non-empty list of DNS names (the first is the common name)." }],
+        ],
         [
             "too many names",
             { domains: Array.from({ length: 101 }, (_, i) => `n${i}.example.com`) },
-            [{ property: "domains", reason: "domains has 101 names; a certificate holds at most 100: split them over several certificates." }],
+            [
+                {
+                    property: "domains",
+                    reason: "domains has 101 names; a certificate holds at most 100: split them over several certificates.",
+                },
+            ],
         ],
         [
             "invalid label",
@@ -93,8 +102,7 @@ describe("checkInputs: bad inputs fail at preview with a message that says what 
             [
                 {
                     property: "domains[1]",
-                    reason:
-                        '"bad_name.example.com" is not a valid DNS name: each dot-separated label must be 1-63 letters, digits or hyphens, not starting or ending with a hyphen.',
+                    reason: '"bad_name.example.com" is not a valid DNS name: each dot-separated label must be 1-63 letters, digits or hyphens, not starting or ending with a hyphen.',
                 },
             ],
         ],
@@ -104,8 +112,7 @@ describe("checkInputs: bad inputs fail at preview with a message that says what 
             [
                 {
                     property: "domains[0]",
-                    reason:
-                        '"-admin.example.com" is not a valid DNS name: each dot-separated label must be 1-63 letters, digits or hyphens, not starting or ending with a hyphen.',
+                    reason: '"-admin.example.com" is not a valid DNS name: each dot-separated label must be 1-63 letters, digits or hyphens, not starting or ending with a hyphen.',
                 },
             ],
         ],
@@ -114,7 +121,11 @@ describe("checkInputs: bad inputs fail at preview with a message that says what 
             { domains: [`${"a".repeat(60)}.${"b".repeat(60)}.${"c".repeat(60)}.${"d".repeat(60)}.example.com`] },
             [{ property: "domains[0]", reason: `"${"a".repeat(40)}…" is longer than 253 characters.` }],
         ],
-        ["trailing dot", { domains: ["admin.example.com."] }, [{ property: "domains[0]", reason: '"admin.example.com." ends with a dot: remove it.' }]],
+        [
+            "trailing dot",
+            { domains: ["admin.example.com."] },
+            [{ property: "domains[0]", reason: '"admin.example.com." ends with a dot: remove it.' }],
+        ],
         [
             "unicode name",
             { domains: ["bücher.example.com"] },
@@ -128,7 +139,12 @@ describe("checkInputs: bad inputs fail at preview with a message that says what 
         [
             "duplicate after lowercasing",
             { domains: ["admin.example.com", "ADMIN.example.com"] },
-            [{ property: "domains[1]", reason: '"admin.example.com" is listed twice (names are compared lowercased): remove the duplicate.' }],
+            [
+                {
+                    property: "domains[1]",
+                    reason: '"admin.example.com" is listed twice (names are compared lowercased): remove the duplicate.',
+                },
+            ],
         ],
         [
             "wildcard without allowWildcard",
@@ -138,7 +154,12 @@ describe("checkInputs: bad inputs fail at preview with a message that says what 
         [
             "wildcard not leftmost",
             { domains: ["admin.*.example.com"], allowWildcard: true },
-            [{ property: "domains[0]", reason: '"admin.*.example.com": a wildcard is only allowed as the whole leftmost label (*.example.com).' }],
+            [
+                {
+                    property: "domains[0]",
+                    reason: '"admin.*.example.com": a wildcard is only allowed as the whole leftmost label (*.example.com).',
+                },
+            ],
         ],
         [
             "name under no Cloudflare zone",
@@ -171,9 +192,21 @@ describe("checkInputs: bad inputs fail at preview with a message that says what 
             [{ property: "loadBalancerId", reason: "loadBalancerId is in zone fr-par-1 but zone is nl-ams-1: use the LB's own zone." }],
         ],
         ["malformed zone", { zone: "paris" }, [{ property: "zone", reason: 'zone "paris" is not a Scaleway zone such as fr-par-1.' }]],
-        ["bad email", { email: "ops.example.com" }, [{ property: "email", reason: 'email "ops.example.com" is not an email address (expected name@domain.tld).' }]],
-        ["missing email", { email: undefined }, [{ property: "email", reason: "email is required: Let's Encrypt registers the ACME account with it." }]],
-        ["unknown key type", { keyType: "ed25519" }, [{ property: "keyType", reason: 'keyType "ed25519" is unknown: use one of ecdsa-p256, rsa-2048, rsa-4096.' }]],
+        [
+            "bad email",
+            { email: "ops.example.com" },
+            [{ property: "email", reason: 'email "ops.example.com" is not an email address (expected name@domain.tld).' }],
+        ],
+        [
+            "missing email",
+            { email: undefined },
+            [{ property: "email", reason: "email is required: Let's Encrypt registers the ACME account with it." }],
+        ],
+        [
+            "unknown key type",
+            { keyType: "ed25519" },
+            [{ property: "keyType", reason: 'keyType "ed25519" is unknown: use one of ecdsa-p256, rsa-2048, rsa-4096.' }],
+        ],
         [
             "plain http directory on the network",
             { acmeDirectoryUrl: "http://acme.example.com/directory" },
@@ -207,9 +240,18 @@ describe("checkInputs: bad inputs fail at preview with a message that says what 
         [
             "minimum days out of range",
             { renewal: { minDaysRemaining: 120 } },
-            [{ property: "renewal.minDaysRemaining", reason: "renewal.minDaysRemaining must be a whole number of days from 1 to 60, got 120." }],
+            [
+                {
+                    property: "renewal.minDaysRemaining",
+                    reason: "renewal.minDaysRemaining must be a whole number of days from 1 to 60, got 120.",
+                },
+            ],
         ],
-        ["remaining fraction not a number", { renewal: { remainingFraction: "1/3" } }, [{ property: "renewal.remainingFraction", reason: 'renewal.remainingFraction must be a number; got "1/3".' }]],
+        [
+            "remaining fraction not a number",
+            { renewal: { remainingFraction: "1/3" } },
+            [{ property: "renewal.remainingFraction", reason: 'renewal.remainingFraction must be a number; got "1/3".' }],
+        ],
         [
             "binding port out of range",
             { binding: { mode: "frontend", frontendPort: 70000 } },
@@ -238,33 +280,63 @@ describe("checkInputs: bad inputs fail at preview with a message that says what 
         [
             "resolver with a host name",
             { dnsResolvers: ["1.1.1.1", "dns.example.com:53"] },
-            [{ property: "dnsResolvers[1]", reason: 'dnsResolvers[1] "dns.example.com:53" must be an IP address or ip:port ([ipv6]:port for IPv6).' }],
+            [
+                {
+                    property: "dnsResolvers[1]",
+                    reason: 'dnsResolvers[1] "dns.example.com:53" must be an IP address or ip:port ([ipv6]:port for IPv6).',
+                },
+            ],
         ],
         [
             "profile with spaces",
             { profile: "short lived" },
-            [{ property: "profile", reason: 'profile "short lived" is not a profile name; use one the CA offers, e.g. classic, tlsserver or shortlived.' }],
+            [
+                {
+                    property: "profile",
+                    reason: 'profile "short lived" is not a profile name; use one the CA offers, e.g. classic, tlsserver or shortlived.',
+                },
+            ],
         ],
         ["non-boolean flag", { revokeOnDelete: "yes" }, [{ property: "revokeOnDelete", reason: "revokeOnDelete must be true or false." }]],
         [
             "an IP address as a name",
             { domains: ["admin.example.com", "10.0.0.1"] },
-            [{ property: "domains[1]", reason: '"10.0.0.1" is an IP address, not a DNS name: DNS-01 validates DNS names only; use the name the admins type.' }],
+            [
+                {
+                    property: "domains[1]",
+                    reason: '"10.0.0.1" is an IP address, not a DNS name: DNS-01 validates DNS names only; use the name the admins type.',
+                },
+            ],
         ],
         [
             "an IPv6 address as a name",
             { domains: ["fd00::1"] },
-            [{ property: "domains[0]", reason: '"fd00::1" is an IP address, not a DNS name: DNS-01 validates DNS names only; use the name the admins type.' }],
+            [
+                {
+                    property: "domains[0]",
+                    reason: '"fd00::1" is an IP address, not a DNS name: DNS-01 validates DNS names only; use the name the admins type.',
+                },
+            ],
         ],
         [
             "a numeric top-level label",
             { domains: ["admin.example.123"], cloudflareZones: undefined },
-            [{ property: "domains[0]", reason: '"admin.example.123" ends with a numeric label: no top-level domain is numeric; use a DNS name.' }],
+            [
+                {
+                    property: "domains[0]",
+                    reason: '"admin.example.123" ends with a numeric label: no top-level domain is numeric; use a DNS name.',
+                },
+            ],
         ],
         [
             "missing LB id",
             { loadBalancerId: undefined },
-            [{ property: "loadBalancerId", reason: "loadBalancerId is required: a zoned id <zone>/<uuid>, e.g. fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338." }],
+            [
+                {
+                    property: "loadBalancerId",
+                    reason: "loadBalancerId is required: a zoned id <zone>/<uuid>, e.g. fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338.",
+                },
+            ],
         ],
         [
             "certificate to adopt given as a bare uuid",
@@ -279,7 +351,12 @@ describe("checkInputs: bad inputs fail at preview with a message that says what 
         [
             "certificate to adopt in another zone than the LB",
             { adoptCertificateId: "nl-ams-1/7c1c3e00-1111-4222-8333-944455556666" },
-            [{ property: "adoptCertificateId", reason: "adoptCertificateId is in zone nl-ams-1 but the LB is in fr-par-1: adopt a certificate of this LB." }],
+            [
+                {
+                    property: "adoptCertificateId",
+                    reason: "adoptCertificateId is in zone nl-ams-1 but the LB is in fr-par-1: adopt a certificate of this LB.",
+                },
+            ],
         ],
     ];
 
@@ -295,7 +372,11 @@ describe("checkInputs: bad inputs fail at preview with a message that says what 
     it("still hands back the inputs, normalized wherever they are valid, for the engine to show", () => {
         const { inputs, failures } = checkInputs({ ...valid, keyType: "dsa" });
         expect(failures.map((f) => f.property)).toEqual(["keyType"]);
-        expect(inputs).toMatchObject({ keyType: "dsa", domains: ["admin.example.com", "admin.example.org"], binding: { mode: "annotation", frontendPort: 443 } });
+        expect(inputs).toMatchObject({
+            keyType: "dsa",
+            domains: ["admin.example.com", "admin.example.org"],
+            binding: { mode: "annotation", frontendPort: 443 },
+        });
     });
 
     it("never quotes key material in a failure", () => {

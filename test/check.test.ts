@@ -33,7 +33,10 @@ afterAll(() => fixture.remove());
 /** Runs the check in a child process with nothing but node: no credentials, no pebble or pulumi on PATH. */
 function check(args: string[]): Promise<Run> {
     const script = `require("./scripts/check").runCheck(${JSON.stringify(args)}, { root: ${JSON.stringify(fixture.root)} }).then((code) => process.exit(code))`;
-    return promisify(execFile)(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: projectRoot, env: { PATH: "/nonexistent" } }).then(
+    return promisify(execFile)(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], {
+        cwd: projectRoot,
+        env: { PATH: "/nonexistent" },
+    }).then(
         ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
         (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
     );
@@ -52,20 +55,28 @@ describe("npm run check on a valid stack", () => {
         const run = await check(["--stack", "watch", "--renewal-workflow", RENEWAL_WORKFLOW]);
         expect(run.stderr).toBe("");
         expect(run.code).toBe(0);
-        expect(run.stdout.split("\n")[0]).toBe("Stack watch (Pulumi.watch.yaml): what `pulumi up -s watch` would declare, offline (ids and addresses show as (known at deploy))");
+        expect(run.stdout.split("\n")[0]).toBe(
+            "Stack watch (Pulumi.watch.yaml): what `pulumi up -s watch` would declare, offline (ids and addresses show as (known at deploy))",
+        );
         expect(section(run.stdout, "Load balancers")).toEqual([
             "Load balancers (1)",
             expect.stringMatching(/^NAME\s+OFFER\s+ZONE\s+PUBLIC IP\s+TAGS$/),
             expect.stringMatching(/^-+/),
             expect.stringMatching(/^private-lb-watch-test\s+LB-S\s+fr-par-1\s+none\s+managed-by=pulumi, env=watch, purpose=private-admin$/),
         ]);
-        expect(section(run.stdout, "Private network attachments")[3]).toMatch(/\sfr-par\/8e2d4c6a-0b1f-4a3e-9c5d-7f6e8a9b0c1d\s+\(known at deploy\)$/);
-        expect(section(run.stdout, "Kubernetes Services")[3]).toMatch(/^ops-tools\/test-lb-private\s+LoadBalancer\s+443->80\s+\(known at deploy\)$/);
+        expect(section(run.stdout, "Private network attachments")[3]).toMatch(
+            /\sfr-par\/8e2d4c6a-0b1f-4a3e-9c5d-7f6e8a9b0c1d\s+\(known at deploy\)$/,
+        );
+        expect(section(run.stdout, "Kubernetes Services")[3]).toMatch(
+            /^ops-tools\/test-lb-private\s+LoadBalancer\s+443->80\s+\(known at deploy\)$/,
+        );
         expect(section(run.stdout, "DNS records")[3]).toMatch(/^test\.watch\.example\.com\s+A\s+\(known at deploy\)\s+120\s+false$/);
         expect(section(run.stdout, "Certificates")[3]).toMatch(
             /^test-certificate\s+test\.watch\.example\.com\s+https:\/\/acme-staging-v02\.api\.letsencrypt\.org\/directory\s+\(CA default\)\s+ecdsa-p256\s+annotation :443$/,
         );
-        expect(run.stdout).toContain(`The schedule of ${RENEWAL_WORKFLOW} renews every certificate in time (longest gap between runs: 6 h).`);
+        expect(run.stdout).toContain(
+            `The schedule of ${RENEWAL_WORKFLOW} renews every certificate in time (longest gap between runs: 6 h).`,
+        );
         expect(run.stdout.trimEnd().split("\n").at(-1)).toBe("The stack file is valid.");
     });
 
@@ -90,7 +101,13 @@ describe("npm run check on a bad stack file", () => {
         try {
             parseStackConfig({
                 environment: "watch",
-                environments: { watch: { domain: "watch.example.com", privateNetworkId: "fr-par/8e2d4c6a-0b1f-4a3e-9c5d-7f6e8a9b0c1d", cloudflareZone: "example.com" } },
+                environments: {
+                    watch: {
+                        domain: "watch.example.com",
+                        privateNetworkId: "fr-par/8e2d4c6a-0b1f-4a3e-9c5d-7f6e8a9b0c1d",
+                        cloudflareZone: "example.com",
+                    },
+                },
                 apps: [{ name: "test", namespace: "ops-tools" }],
                 dnsTtl: 30,
                 acmeEmail: "platform-team@example.com",
@@ -106,32 +123,53 @@ describe("npm run check on a bad stack file", () => {
     });
 
     it("names the stack file that is not valid YAML (exit 1), refuses an unknown stack and bad usage (exit 2)", async () => {
-        const [broken, unknown, missing, flag] = await Promise.all([check(["--stack", "broken"]), check(["--stack", "qa"]), check([]), check(["--stack", "watch", "--fix"])]);
+        const [broken, unknown, missing, flag] = await Promise.all([
+            check(["--stack", "broken"]),
+            check(["--stack", "qa"]),
+            check([]),
+            check(["--stack", "watch", "--fix"]),
+        ]);
         expect(broken.code).toBe(1);
         expect(broken.stderr).toMatch(/^Pulumi\.broken\.yaml: Pulumi\.broken\.yaml is not valid YAML: Tabs are not allowed as indentation/);
         expect(unknown.code).toBe(2);
         expect(unknown.stderr).toBe("check: no stack file Pulumi.qa.yaml; stacks in this project: broken, invalid, shortlived, watch\n");
         expect(missing.code).toBe(2);
-        expect(missing.stderr).toMatch(/^check: --stack is required \(stacks in this project: broken, invalid, shortlived, watch\)\nusage: npm run check/);
+        expect(missing.stderr).toMatch(
+            /^check: --stack is required \(stacks in this project: broken, invalid, shortlived, watch\)\nusage: npm run check/,
+        );
         expect(flag.code).toBe(2);
         expect(flag.stderr).toContain("Unknown option '--fix'");
     });
 });
 
 describe("the pieces of the check", () => {
-    const certificate = (inputs: Record<string, unknown>): DeclaredResource => ({ type: CERTIFICATE_RESOURCE_TYPE, name: "grafana-certificate-certificate", inputs });
+    const certificate = (inputs: Record<string, unknown>): DeclaredResource => ({
+        type: CERTIFICATE_RESOURCE_TYPE,
+        name: "grafana-certificate-certificate",
+        inputs,
+    });
     const unknown = { __pulumiUnknown: true };
 
     it("runs each certificate's check with the preview's unknowns, and reports what it refuses", async () => {
-        const good = certificate({ domains: ["grafana.watch.example.com"], loadBalancerId: unknown, accountKeyPem: unknown, acmeDirectoryUrl: "https://acme-staging-v02.api.letsencrypt.org/directory", email: "ops@example.com" });
+        const good = certificate({
+            domains: ["grafana.watch.example.com"],
+            loadBalancerId: unknown,
+            accountKeyPem: unknown,
+            acmeDirectoryUrl: "https://acme-staging-v02.api.letsencrypt.org/directory",
+            email: "ops@example.com",
+        });
         expect(await certificateCheckProblems([good])).toEqual([]);
         const wildcard = certificate({ ...good.inputs, domains: ["*.watch.example.com"] });
         const problems = await certificateCheckProblems([wildcard]);
-        expect(problems).toEqual(['certificate grafana-certificate-certificate: domains[0]: "*.watch.example.com" is a wildcard name: set allowWildcard: true to request it.']);
+        expect(problems).toEqual([
+            'certificate grafana-certificate-certificate: domains[0]: "*.watch.example.com" is a wildcard name: set allowWildcard: true to request it.',
+        ]);
     });
 
     it("reads each certificate's profile and day floor for the cadence check", () => {
-        expect(certificateKinds([certificate({ profile: "shortlived", renewal: { minDaysRemaining: 2 } }), certificate({ renewal: {} })])).toEqual([
+        expect(
+            certificateKinds([certificate({ profile: "shortlived", renewal: { minDaysRemaining: 2 } }), certificate({ renewal: {} })]),
+        ).toEqual([
             { holder: "certificate grafana-certificate-certificate", profile: "shortlived", renewalMinDaysRemaining: 2 },
             { holder: "certificate grafana-certificate-certificate", profile: undefined, renewalMinDaysRemaining: undefined },
         ]);

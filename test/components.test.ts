@@ -57,13 +57,20 @@ describe("PrivateLoadBalancer", () => {
         expect(await valueOf(lb.loadBalancerUuid)).toBe(zonedId.split("/")[1]);
         expect(await valueOf(lb.loadBalancerName)).toBe("private-lb-prod-test");
 
-        const attachments = world.byType("scaleway:loadbalancers/privateNetwork:PrivateNetwork").filter((r) => r.name.startsWith("entrance-"));
+        const attachments = world
+            .byType("scaleway:loadbalancers/privateNetwork:PrivateNetwork")
+            .filter((r) => r.name.startsWith("entrance-"));
         expect(attachments.map((a) => a.name).sort()).toEqual(["entrance-monitoring", "entrance-prod"]);
         const prodAttachment = world.one("scaleway:loadbalancers/privateNetwork:PrivateNetwork", "entrance-prod");
-        expect(prodAttachment.inputs).toEqual({ lbId: zonedId, privateNetworkId: "fr-par/11111111-2222-4333-8444-555555555555", zone: "fr-par-1" });
+        expect(prodAttachment.inputs).toEqual({
+            lbId: zonedId,
+            privateNetworkId: "fr-par/11111111-2222-4333-8444-555555555555",
+            zone: "fr-par-1",
+        });
         const lookedUp = world.invokes.find((i) => i.token === "scaleway:network/getPrivateNetwork:getPrivateNetwork");
         expect(lookedUp?.inputs).toEqual({ name: "pn-monitoring", region: "fr-par" });
-        const monitoringPn = world.one("scaleway:loadbalancers/privateNetwork:PrivateNetwork", "entrance-monitoring").inputs.privateNetworkId as string;
+        const monitoringPn = world.one("scaleway:loadbalancers/privateNetwork:PrivateNetwork", "entrance-monitoring").inputs
+            .privateNetworkId as string;
 
         const ipLookups = world.invokes.filter((i) => i.token === "scaleway:ipam/getIp:getIp");
         expect(ipLookups.map((i) => i.inputs)).toContainEqual({
@@ -73,14 +80,21 @@ describe("PrivateLoadBalancer", () => {
             region: "fr-par",
         });
         const uuid = zonedId.split("/")[1];
-        expect(ips).toEqual({ prod: fakePrivateIp("fr-par/11111111-2222-4333-8444-555555555555", uuid), monitoring: fakePrivateIp(monitoringPn, uuid) });
+        expect(ips).toEqual({
+            prod: fakePrivateIp("fr-par/11111111-2222-4333-8444-555555555555", uuid),
+            monitoring: fakePrivateIp(monitoringPn, uuid),
+        });
 
         // Children named after the component, without stutter; the names of older versions are aliases.
-        expect(await urnOf(lb.loadBalancer)).toContain("scw-private-lb:loadbalancer:PrivateLoadBalancer$scaleway:loadbalancers/loadBalancer:LoadBalancer::entrance");
+        expect(await urnOf(lb.loadBalancer)).toContain(
+            "scw-private-lb:loadbalancer:PrivateLoadBalancer$scaleway:loadbalancers/loadBalancer:LoadBalancer::entrance",
+        );
         expect(world.one("scaleway:loadbalancers/loadBalancer:LoadBalancer", "entrance").aliases).toContain(
             "urn:pulumi:test::scw-private-lb::scw-private-lb:loadbalancer:PrivateLoadBalancer$scaleway:loadbalancers/loadBalancer:LoadBalancer::entrance-lb",
         );
-        expect(await urnOf(lb.attachments.prod)).toContain("scw-private-lb:loadbalancer:PrivateLoadBalancer$scaleway:loadbalancers/privateNetwork:PrivateNetwork::entrance-prod");
+        expect(await urnOf(lb.attachments.prod)).toContain(
+            "scw-private-lb:loadbalancer:PrivateLoadBalancer$scaleway:loadbalancers/privateNetwork:PrivateNetwork::entrance-prod",
+        );
     });
 
     it("honours zone, offer and a valid name override", async () => {
@@ -101,23 +115,49 @@ describe("PrivateLoadBalancer", () => {
     });
 
     it("refuses an LB with neither an app nor a name", () => {
-        const error = thrown(() => new components.PrivateLoadBalancer("nameless", { environment: "prod", privateNetworks: { prod: { name: "pn" } } }));
+        const error = thrown(
+            () => new components.PrivateLoadBalancer("nameless", { environment: "prod", privateNetworks: { prod: { name: "pn" } } }),
+        );
         expect(error).toBeInstanceOf(pulumi.ResourceError);
         expect(error.message).toBe("PrivateLoadBalancer nameless: give `app` (the LB is then private-lb-<environment>-<app>) or `name`");
     });
 
     it("refuses conflicting arguments first, awsx-style, as a ResourceError naming the resource", () => {
-        const error = thrown(() => new components.PrivateLoadBalancer("both", { environment: "prod", app: "test", name: "private-lb-prod-x", privateNetworks: { staging: { name: "pn" } } }));
+        const error = thrown(
+            () =>
+                new components.PrivateLoadBalancer("both", {
+                    environment: "prod",
+                    app: "test",
+                    name: "private-lb-prod-x",
+                    privateNetworks: { staging: { name: "pn" } },
+                }),
+        );
         expect(error).toBeInstanceOf(pulumi.ResourceError);
         expect(error.message).toBe("Only one of `app` or `name` can be provided.");
         expect((error as pulumi.ResourceError).resource).toBeInstanceOf(components.PrivateLoadBalancer);
     });
 
     it("refuses a name the CCM would refuse and a missing own network, naming the resource", () => {
-        const uuidName = thrown(() => new components.PrivateLoadBalancer("bad", { environment: "prod", name: "0d1b714f-2767-4937-a9e5-4399cfd45338-lb", privateNetworks: { prod: { name: "pn" } } }));
+        const uuidName = thrown(
+            () =>
+                new components.PrivateLoadBalancer("bad", {
+                    environment: "prod",
+                    name: "0d1b714f-2767-4937-a9e5-4399cfd45338-lb",
+                    privateNetworks: { prod: { name: "pn" } },
+                }),
+        );
         expect(uuidName).toBeInstanceOf(pulumi.ResourceError);
-        expect(uuidName.message).toMatch(/^PrivateLoadBalancer bad: load balancer name "0d1b714f-2767-4937-a9e5-4399cfd45338-lb" starts with a UUID/);
-        const noOwnNetwork = thrown(() => new components.PrivateLoadBalancer("bad2", { environment: "prod", app: "test", privateNetworks: { staging: { name: "pn" } } }));
+        expect(uuidName.message).toMatch(
+            /^PrivateLoadBalancer bad: load balancer name "0d1b714f-2767-4937-a9e5-4399cfd45338-lb" starts with a UUID/,
+        );
+        const noOwnNetwork = thrown(
+            () =>
+                new components.PrivateLoadBalancer("bad2", {
+                    environment: "prod",
+                    app: "test",
+                    privateNetworks: { staging: { name: "pn" } },
+                }),
+        );
         expect(noOwnNetwork).toBeInstanceOf(pulumi.ResourceError);
         expect(noOwnNetwork.message).toBe('PrivateLoadBalancer bad2: privateNetworks has no entry for its own environment "prod"');
     });
@@ -165,7 +205,9 @@ describe("PrivateService", () => {
             },
         });
         expect(await urnOf(svc.service)).toContain("scw-private-lb:kubernetes:PrivateService$kubernetes:core/v1:Service::admin");
-        expect(service.aliases).toEqual(["urn:pulumi:test::scw-private-lb::scw-private-lb:kubernetes:PrivateService$kubernetes:core/v1:Service::admin-service"]);
+        expect(service.aliases).toEqual([
+            "urn:pulumi:test::scw-private-lb::scw-private-lb:kubernetes:PrivateService$kubernetes:core/v1:Service::admin-service",
+        ]);
     });
 
     it("leaves the certificate annotation out until a certificate id exists", async () => {
@@ -182,19 +224,37 @@ describe("PrivateService", () => {
     });
 
     it("refuses UDP ports, port 80 for TLS and bad CCM settings before creating anything, as ResourceErrors", () => {
-        const base = { namespace: "ops", serviceName: "s", loadBalancerId: "fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338", zone: "fr-par-1", selector: { app: "x" } };
-        const udp = thrown(() => new components.PrivateService("udp", { ...base, extraPorts: [{ name: "dns", port: 53, protocol: "UDP" }] }));
+        const base = {
+            namespace: "ops",
+            serviceName: "s",
+            loadBalancerId: "fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338",
+            zone: "fr-par-1",
+            selector: { app: "x" },
+        };
+        const udp = thrown(
+            () => new components.PrivateService("udp", { ...base, extraPorts: [{ name: "dns", port: 53, protocol: "UDP" }] }),
+        );
         expect(udp).toBeInstanceOf(pulumi.ResourceError);
         expect(udp.message).toBe("PrivateService udp: port dns uses UDP: the Scaleway CCM supports TCP only");
-        expect(() => new components.PrivateService("p80", { ...base, httpsPort: 80 })).toThrow(/^PrivateService p80: httpsPort: a certificate mapping on port 80 is refused/);
-        expect(() => new components.PrivateService("hc", { ...base, ccm: { healthCheckDelay: "5 seconds" } })).toThrow(/healthCheckDelay: "5 seconds" must be a Go duration/);
+        expect(() => new components.PrivateService("p80", { ...base, httpsPort: 80 })).toThrow(
+            /^PrivateService p80: httpsPort: a certificate mapping on port 80 is refused/,
+        );
+        expect(() => new components.PrivateService("hc", { ...base, ccm: { healthCheckDelay: "5 seconds" } })).toThrow(
+            /healthCheckDelay: "5 seconds" must be a Go duration/,
+        );
     });
 
     it("takes the Kubernetes provider from the resource options", async () => {
         const provider = new k8s.Provider("cluster", { kubeconfig: "/etc/kubernetes/admin.conf" });
         const svc = new components.PrivateService(
             "through-options",
-            { namespace: "ops", serviceName: "s", loadBalancerId: "fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338", zone: "fr-par-1", selector: { app: "x" } },
+            {
+                namespace: "ops",
+                serviceName: "s",
+                loadBalancerId: "fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338",
+                zone: "fr-par-1",
+                selector: { app: "x" },
+            },
             { providers: [provider] },
         );
         await valueOf(svc.service.urn);
@@ -220,9 +280,16 @@ describe("PrivateDnsRecords", () => {
         expect(prod.inputs).toMatchObject({ name: "test.prod.example.com", type: "A", content: "172.16.0.10", proxied: false, ttl: 120 });
         expect(prod.inputs.zoneId).toMatch(/^[0-9a-f]{32}$/);
         const monitoring = world.one("cloudflare:index/dnsRecord:DnsRecord", "test-dns-monitoring");
-        expect(monitoring.inputs).toMatchObject({ name: "test.monitoring.example.net", content: "172.16.8.10", zoneId: "0123456789abcdef0123456789abcdef", proxied: false });
+        expect(monitoring.inputs).toMatchObject({
+            name: "test.monitoring.example.net",
+            content: "172.16.8.10",
+            zoneId: "0123456789abcdef0123456789abcdef",
+            proxied: false,
+        });
         expect(dns.fqdns).toEqual({ prod: "test.prod.example.com", monitoring: "test.monitoring.example.net" });
-        expect(await urnOf(dns.records.prod)).toContain("scw-private-lb:dns:PrivateDnsRecords$cloudflare:index/dnsRecord:DnsRecord::test-dns-prod");
+        expect(await urnOf(dns.records.prod)).toContain(
+            "scw-private-lb:dns:PrivateDnsRecords$cloudflare:index/dnsRecord:DnsRecord::test-dns-prod",
+        );
     });
 
     it("refuses a TTL below Cloudflare's minimum, as a ResourceError", () => {
@@ -240,7 +307,11 @@ describe("PrivateEndpoint", () => {
 
     it("shares an existing LB and feeds the certificate id into the Service annotation", async () => {
         const endpoint = new components.PrivateEndpoint("shared", {
-            loadBalancer: { loadBalancerId: "fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338", zone: "fr-par-1", privateIps: { prod: "172.16.0.4", staging: "172.16.4.4" } },
+            loadBalancer: {
+                loadBalancerId: "fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338",
+                zone: "fr-par-1",
+                privateIps: { prod: "172.16.0.4", staging: "172.16.4.4" },
+            },
             app: { hostname: "grafana", namespace: "monitoring", httpsPort: 8443, targetPort: 3000 },
             environments,
             certificateId: pulumi.output("fr-par-1/aba65e0d-7391-4685-b8c3-f86b88c2ade5"),
@@ -252,19 +323,30 @@ describe("PrivateEndpoint", () => {
         const service = world.one("kubernetes:core/v1:Service", "shared");
         const metadata = service.inputs.metadata as { name: string; annotations: Record<string, string> };
         expect(metadata.name).toBe("grafana-lb-private");
-        expect(metadata.annotations["service.beta.kubernetes.io/scw-loadbalancer-certificate-ids"]).toBe("8443:fr-par-1/aba65e0d-7391-4685-b8c3-f86b88c2ade5");
+        expect(metadata.annotations["service.beta.kubernetes.io/scw-loadbalancer-certificate-ids"]).toBe(
+            "8443:fr-par-1/aba65e0d-7391-4685-b8c3-f86b88c2ade5",
+        );
         expect((service.inputs.spec as { selector: Record<string, string> }).selector).toEqual({ app: "grafana" });
         await Promise.all(Object.values(endpoint.dnsRecords.records).map((r) => valueOf(r.urn)));
-        expect(world.one("cloudflare:index/dnsRecord:DnsRecord", "shared-staging").inputs).toMatchObject({ name: "grafana.staging.example.com", content: "172.16.4.4" });
-        expect(await urnOf(endpoint.service)).toContain("scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:kubernetes:PrivateService::shared");
+        expect(world.one("cloudflare:index/dnsRecord:DnsRecord", "shared-staging").inputs).toMatchObject({
+            name: "grafana.staging.example.com",
+            content: "172.16.4.4",
+        });
+        expect(await urnOf(endpoint.service)).toContain(
+            "scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:kubernetes:PrivateService::shared",
+        );
         // The names of older versions (`shared-service`, `shared-service-service`, `shared-dns-staging`) are aliases.
         const prefix = "urn:pulumi:test::scw-private-lb::scw-private-lb:endpoint:PrivateEndpoint$";
-        expect(world.one("scw-private-lb:kubernetes:PrivateService", "shared").aliases).toEqual([`${prefix}scw-private-lb:kubernetes:PrivateService::shared-service`]);
+        expect(world.one("scw-private-lb:kubernetes:PrivateService", "shared").aliases).toEqual([
+            `${prefix}scw-private-lb:kubernetes:PrivateService::shared-service`,
+        ]);
         expect(service.aliases).toEqual([
             `${prefix}scw-private-lb:kubernetes:PrivateService$kubernetes:core/v1:Service::shared-service`,
             `${prefix}scw-private-lb:kubernetes:PrivateService$kubernetes:core/v1:Service::shared-service-service`,
         ]);
-        expect(world.one("cloudflare:index/dnsRecord:DnsRecord", "shared-staging").aliases).toContain(`${prefix}scw-private-lb:dns:PrivateDnsRecords$cloudflare:index/dnsRecord:DnsRecord::shared-dns-staging`);
+        expect(world.one("cloudflare:index/dnsRecord:DnsRecord", "shared-staging").aliases).toContain(
+            `${prefix}scw-private-lb:dns:PrivateDnsRecords$cloudflare:index/dnsRecord:DnsRecord::shared-dns-staging`,
+        );
     });
 
     it("refuses an LB to share and the arguments of its own together, awsx-style", () => {
@@ -282,14 +364,22 @@ describe("PrivateEndpoint", () => {
     });
 
     it("refuses an endpoint with no LB at all", () => {
-        const error = thrown(() => new components.PrivateEndpoint("nowhere", { app: { hostname: "nowhere", namespace: "ops" }, environments: {} }));
+        const error = thrown(
+            () => new components.PrivateEndpoint("nowhere", { app: { hostname: "nowhere", namespace: "ops" }, environments: {} }),
+        );
         expect(error).toBeInstanceOf(pulumi.ResourceError);
-        expect(error.message).toBe("PrivateEndpoint nowhere: give `loadBalancer` (an LB to share) or `loadBalancerArgs` (an LB of its own)");
+        expect(error.message).toBe(
+            "PrivateEndpoint nowhere: give `loadBalancer` (an LB to share) or `loadBalancerArgs` (an LB of its own)",
+        );
     });
 
     it("creates its own LB when given LB arguments", async () => {
         const endpoint = new components.PrivateEndpoint("solo", {
-            loadBalancerArgs: { environment: "prod", app: "solo", privateNetworks: { prod: { id: "fr-par/11111111-2222-4333-8444-555555555555" } } },
+            loadBalancerArgs: {
+                environment: "prod",
+                app: "solo",
+                privateNetworks: { prod: { id: "fr-par/11111111-2222-4333-8444-555555555555" } },
+            },
             app: { hostname: "solo", namespace: "ops" },
             environments: { prod: environments.prod },
         });
@@ -298,20 +388,25 @@ describe("PrivateEndpoint", () => {
         const lb = world.one("scaleway:loadbalancers/loadBalancer:LoadBalancer", "solo");
         expect(lb.inputs.name).toBe("private-lb-prod-solo");
         await valueOf(endpoint.dnsRecords.records.prod.urn);
-        expect(world.one("cloudflare:index/dnsRecord:DnsRecord", "solo-prod").inputs.content).toBe(fakePrivateIp("fr-par/11111111-2222-4333-8444-555555555555", id.split("/")[1]));
+        expect(world.one("cloudflare:index/dnsRecord:DnsRecord", "solo-prod").inputs.content).toBe(
+            fakePrivateIp("fr-par/11111111-2222-4333-8444-555555555555", id.split("/")[1]),
+        );
         expect(id).toMatch(/^fr-par-1\//);
-        expect(await urnOf(endpoint.loadBalancer as pulumi.Resource)).toContain("scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:loadbalancer:PrivateLoadBalancer::solo");
+        expect(await urnOf(endpoint.loadBalancer as pulumi.Resource)).toContain(
+            "scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:loadbalancer:PrivateLoadBalancer::solo",
+        );
         // Older versions: PrivateLoadBalancer `solo-lb` with the LB `solo-lb-lb` under it.
-        expect(lb.urn).toBe("urn:pulumi:test::scw-private-lb::scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:loadbalancer:PrivateLoadBalancer$scaleway:loadbalancers/loadBalancer:LoadBalancer::solo");
+        expect(lb.urn).toBe(
+            "urn:pulumi:test::scw-private-lb::scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:loadbalancer:PrivateLoadBalancer$scaleway:loadbalancers/loadBalancer:LoadBalancer::solo",
+        );
         expect(lb.aliases).toContain(
             "urn:pulumi:test::scw-private-lb::scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:loadbalancer:PrivateLoadBalancer$scaleway:loadbalancers/loadBalancer:LoadBalancer::solo-lb-lb",
         );
     });
 
     it("computes the certificate names without creating anything", () => {
-        expect(components.endpointFqdns("test", { prod: { domain: "prod.example.com" }, monitoring: { domain: "Monitoring.Example.com" } })).toEqual([
-            "test.prod.example.com",
-            "test.monitoring.example.com",
-        ]);
+        expect(
+            components.endpointFqdns("test", { prod: { domain: "prod.example.com" }, monitoring: { domain: "Monitoring.Example.com" } }),
+        ).toEqual(["test.prod.example.com", "test.monitoring.example.com"]);
     });
 });

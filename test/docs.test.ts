@@ -65,7 +65,11 @@ describe("citations", () => {
             .flatMap((path) =>
                 readFileSync(path, "utf8")
                     .split("\n")
-                    .flatMap((line, index) => (outside.some((pattern) => pattern.test(line)) && !isTestTitle(path, line) ? [`${relative(projectRoot, path)}:${index + 1}: ${line.trim()}`] : [])),
+                    .flatMap((line, index) =>
+                        outside.some((pattern) => pattern.test(line)) && !isTestTitle(path, line)
+                            ? [`${relative(projectRoot, path)}:${index + 1}: ${line.trim()}`]
+                            : [],
+                    ),
             );
         expect(offenders).toEqual([]);
     });

@@ -4,7 +4,7 @@
  */
 import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { promisify } from "node:util";
+import { promisify, stripVTControlCharacters } from "node:util";
 import { describe, expect, it } from "vitest";
 import { projectRoot } from "../scripts/stackConfig";
 
@@ -12,13 +12,15 @@ const NEEDED = ["SCW_ACCESS_KEY", "SCW_SECRET_KEY", "CLOUDFLARE_API_TOKEN", "LIV
 
 describe("the live test without its variables", () => {
     it("is skipped and names every missing variable, on stderr and in its title", async () => {
-        const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !NEEDED.includes(name) && !name.startsWith("VITEST")));
+        const env = Object.fromEntries(
+            Object.entries(process.env).filter(([name]) => !NEEDED.includes(name) && !name.startsWith("VITEST")),
+        );
         const { stdout, stderr } = await promisify(execFile)(
             process.execPath,
             [join(projectRoot, "node_modules", "vitest", "vitest.mjs"), "run", "test/live.test.ts", "--reporter=verbose", "--color=false"],
             { cwd: projectRoot, env: { ...env, SCW_ACCESS_KEY: "" } },
         );
-        const plain = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, "");
+        const plain = (text: string) => stripVTControlCharacters(text);
         const reason = `skipped: set ${NEEDED.join(", ")} to run it (see the header of test/live.test.ts)`;
         expect(plain(stderr + stdout)).toContain(`live test ${reason}\n`);
         expect(plain(stdout)).toContain(`live: Let's Encrypt staging + Cloudflare + Scaleway (${reason})`);

@@ -34,7 +34,11 @@ async function challengeRecordsLeft(domain: string): Promise<number> {
     for (let i = 0; i < labels.length - 1; i++) {
         const zones = await cloudflare.zones.list({ name: labels.slice(i).join(".") });
         if (zones.result.length > 0) {
-            const records = await cloudflare.dns.records.list({ zone_id: zones.result[0].id, type: "TXT", name: { exact: `_acme-challenge.${domain}` } });
+            const records = await cloudflare.dns.records.list({
+                zone_id: zones.result[0].id,
+                type: "TXT",
+                name: { exact: `_acme-challenge.${domain}` },
+            });
             return records.result.length;
         }
     }
@@ -52,7 +56,9 @@ describe.skipIf(!live)(`live: Let's Encrypt staging + Cloudflare + Scaleway${liv
                 loadBalancerId: process.env.LIVE_LOAD_BALANCER_ID,
                 acmeDirectoryUrl: process.env.LIVE_ACME_DIRECTORY ?? "https://acme-staging-v02.api.letsencrypt.org/directory",
                 email: process.env.LIVE_ACME_EMAIL ?? `admin@${domain.split(".").slice(-2).join(".")}`,
-                accountKeyPem: generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+                accountKeyPem: generateKeyPairSync("ec", { namedCurve: "P-256" })
+                    .privateKey.export({ type: "pkcs8", format: "pem" })
+                    .toString(),
             };
             const checked = await provider.check!({}, news);
             expect(checked.failures ?? []).toEqual([]);

@@ -51,7 +51,12 @@ describe("authentication and envelope", () => {
     it("requires the bearer token and answers in Cloudflare's error envelope", async () => {
         const response = await fetch(`${server.baseUrl}/zones`);
         expect(response.status).toBe(403);
-        expect(await response.json()).toEqual({ success: false, errors: [{ code: 10000, message: "Authentication error" }], messages: [], result: null });
+        expect(await response.json()).toEqual({
+            success: false,
+            errors: [{ code: 10000, message: "Authentication error" }],
+            messages: [],
+            result: null,
+        });
 
         const stranger = new Cloudflare({ apiToken: "wrong-token", baseURL: server.baseUrl, maxRetries: 0 });
         const error = await rejection(stranger.zones.list());
@@ -60,8 +65,16 @@ describe("authentication and envelope", () => {
     });
 
     it("wraps results in the success envelope with result_info on lists", async () => {
-        const response = await fetch(`${server.baseUrl}/zones?name=example.com`, { headers: { Authorization: `Bearer ${server.apiToken}` } });
-        expect(await response.json()).toMatchObject({ success: true, errors: [], messages: [], result: [{ id: zone.id }], result_info: { page: 1, count: 1, total_count: 1 } });
+        const response = await fetch(`${server.baseUrl}/zones?name=example.com`, {
+            headers: { Authorization: `Bearer ${server.apiToken}` },
+        });
+        expect(await response.json()).toMatchObject({
+            success: true,
+            errors: [],
+            messages: [],
+            result: [{ id: zone.id }],
+            result_info: { page: 1, count: 1, total_count: 1 },
+        });
     });
 });
 
@@ -78,18 +91,52 @@ describe("zones", () => {
 
 describe("DNS records", () => {
     it("creates, lists with SDK v7 filters, replaces, patches and deletes records", async () => {
-        const created = await cf.dns.records.create({ zone_id: zone.id, type: "A", name: "admin", content: "172.16.4.10", ttl: 60, proxied: false });
-        expect(created).toMatchObject({ name: "admin.example.com", type: "A", content: "172.16.4.10", ttl: 60, proxied: false, proxiable: true });
+        const created = await cf.dns.records.create({
+            zone_id: zone.id,
+            type: "A",
+            name: "admin",
+            content: "172.16.4.10",
+            ttl: 60,
+            proxied: false,
+        });
+        expect(created).toMatchObject({
+            name: "admin.example.com",
+            type: "A",
+            content: "172.16.4.10",
+            ttl: 60,
+            proxied: false,
+            proxiable: true,
+        });
 
         const decoy = await cf.dns.records.create({ zone_id: zone.id, type: "A", name: "decoy", content: "172.16.4.99", ttl: 60 });
         const byName = await cf.dns.records.list({ zone_id: zone.id, type: "A", name: { exact: "admin.example.com" } });
         expect(byName.result.map((record) => record.id)).toEqual([created.id]);
         expect((await cf.dns.records.list({ zone_id: zone.id, type: "TXT", name: { exact: "admin.example.com" } })).result).toEqual([]);
-        expect((await cf.dns.records.list({ zone_id: zone.id, content: { exact: "172.16.4.10" } })).result.map((record) => record.id)).toEqual([created.id]);
-        expect((await cf.dns.records.list({ zone_id: zone.id, name: { startswith: "decoy." } })).result.map((record) => record.id)).toEqual([decoy.id]);
-        expect((await cf.dns.records.list({ zone_id: zone.id, type: "A", match: "any", name: { exact: "admin.example.com" }, content: { exact: "172.16.4.99" } })).result).toHaveLength(2);
+        expect(
+            (await cf.dns.records.list({ zone_id: zone.id, content: { exact: "172.16.4.10" } })).result.map((record) => record.id),
+        ).toEqual([created.id]);
+        expect((await cf.dns.records.list({ zone_id: zone.id, name: { startswith: "decoy." } })).result.map((record) => record.id)).toEqual(
+            [decoy.id],
+        );
+        expect(
+            (
+                await cf.dns.records.list({
+                    zone_id: zone.id,
+                    type: "A",
+                    match: "any",
+                    name: { exact: "admin.example.com" },
+                    content: { exact: "172.16.4.99" },
+                })
+            ).result,
+        ).toHaveLength(2);
 
-        const replaced = await cf.dns.records.update(created.id, { zone_id: zone.id, type: "A", name: "admin.example.com", content: "172.16.4.11", ttl: 120 });
+        const replaced = await cf.dns.records.update(created.id, {
+            zone_id: zone.id,
+            type: "A",
+            name: "admin.example.com",
+            content: "172.16.4.11",
+            ttl: 120,
+        });
         expect(replaced).toMatchObject({ content: "172.16.4.11", ttl: 120, proxied: false });
         const patched = await cf.dns.records.edit(created.id, { zone_id: zone.id, type: "A", name: "admin.example.com", ttl: 1 });
         expect(patched).toMatchObject({ content: "172.16.4.11", ttl: 1 });
@@ -107,16 +154,30 @@ describe("DNS records", () => {
             expect(errorCodes(error)).toEqual([9021]);
         }
         for (const ttl of [1, 60, 86400]) {
-            expect((await cf.dns.records.create({ zone_id: zone.id, type: "TXT", name: `ttl-ok-${ttl}`, content: "x", ttl })).ttl).toBe(ttl);
+            expect((await cf.dns.records.create({ zone_id: zone.id, type: "TXT", name: `ttl-ok-${ttl}`, content: "x", ttl })).ttl).toBe(
+                ttl,
+            );
         }
     });
 
     it("refuses identical records, CNAME conflicts, bad addresses and proxied TXT", async () => {
         await cf.dns.records.create({ zone_id: zone.id, type: "A", name: "dup", content: "10.0.0.1", ttl: 60 });
-        expect(errorCodes(await rejection(cf.dns.records.create({ zone_id: zone.id, type: "A", name: "dup", content: "10.0.0.1", ttl: 60 })))).toEqual([81058]);
-        expect(errorCodes(await rejection(cf.dns.records.create({ zone_id: zone.id, type: "CNAME", name: "dup", content: "x.example.net", ttl: 60 })))).toEqual([81053]);
-        expect(errorCodes(await rejection(cf.dns.records.create({ zone_id: zone.id, type: "A", name: "bad", content: "not-an-ip", ttl: 60 })))).toEqual([9005]);
-        expect(errorCodes(await rejection(cf.dns.records.create({ zone_id: zone.id, type: "TXT", name: "px", content: "x", ttl: 60, proxied: true })))).toEqual([9004]);
+        expect(
+            errorCodes(await rejection(cf.dns.records.create({ zone_id: zone.id, type: "A", name: "dup", content: "10.0.0.1", ttl: 60 }))),
+        ).toEqual([81058]);
+        expect(
+            errorCodes(
+                await rejection(cf.dns.records.create({ zone_id: zone.id, type: "CNAME", name: "dup", content: "x.example.net", ttl: 60 })),
+            ),
+        ).toEqual([81053]);
+        expect(
+            errorCodes(await rejection(cf.dns.records.create({ zone_id: zone.id, type: "A", name: "bad", content: "not-an-ip", ttl: 60 }))),
+        ).toEqual([9005]);
+        expect(
+            errorCodes(
+                await rejection(cf.dns.records.create({ zone_id: zone.id, type: "TXT", name: "px", content: "x", ttl: 60, proxied: true })),
+            ),
+        ).toEqual([9004]);
     });
 
     it("stores TXT content exactly as sent, quotes included", async () => {
@@ -126,12 +187,14 @@ describe("DNS records", () => {
     });
 
     it("pages through records with result_info, which the SDK iterator follows", async () => {
-        for (let index = 0; index < 7; index++) await cf.dns.records.create({ zone_id: zone.id, type: "TXT", name: "paged", content: `value-${index}`, ttl: 60 });
+        for (let index = 0; index < 7; index++)
+            await cf.dns.records.create({ zone_id: zone.id, type: "TXT", name: "paged", content: `value-${index}`, ttl: 60 });
         const first = await cf.dns.records.list({ zone_id: zone.id, name: { exact: "paged.example.com" }, per_page: 5 });
         expect(first.result).toHaveLength(5);
         expect(first.result_info).toMatchObject({ page: 1, per_page: 5, total_count: 7, total_pages: 2 });
         const all = [];
-        for await (const record of cf.dns.records.list({ zone_id: zone.id, name: { exact: "paged.example.com" }, per_page: 5 })) all.push(record);
+        for await (const record of cf.dns.records.list({ zone_id: zone.id, name: { exact: "paged.example.com" }, per_page: 5 }))
+            all.push(record);
         expect(all).toHaveLength(7);
     });
 
@@ -152,7 +215,13 @@ describe("DNS records", () => {
 describe("mirroring to pebble-challtestsrv", () => {
     it("serves _acme-challenge TXT values as Cloudflare would, through creates, deletes and edits", async () => {
         const name = "_acme-challenge.mirror.example.com";
-        const first = await cf.dns.records.create({ zone_id: zone.id, type: "TXT", name: "_acme-challenge.mirror", content: '"token-one"', ttl: 60 });
+        const first = await cf.dns.records.create({
+            zone_id: zone.id,
+            type: "TXT",
+            name: "_acme-challenge.mirror",
+            content: '"token-one"',
+            ttl: 60,
+        });
         const second = await cf.dns.records.create({ zone_id: zone.id, type: "TXT", name, content: "token-two", ttl: 60 });
         expect(await resolveTxt(name)).toEqual(["token-one", "token-two"]);
 
@@ -167,7 +236,13 @@ describe("mirroring to pebble-challtestsrv", () => {
 
     it("mirrors _acme-challenge CNAME delegations", async () => {
         await pebble.challtestsrv.setTxt("_acme-challenge.validation.example.net", "delegated-token");
-        await cf.dns.records.create({ zone_id: zone.id, type: "CNAME", name: "_acme-challenge.delegated", content: "_acme-challenge.validation.example.net", ttl: 60 });
+        await cf.dns.records.create({
+            zone_id: zone.id,
+            type: "CNAME",
+            name: "_acme-challenge.delegated",
+            content: "_acme-challenge.validation.example.net",
+            ttl: 60,
+        });
         expect(await resolveTxt("_acme-challenge.delegated.example.com")).toEqual(["delegated-token"]);
     });
 
@@ -187,7 +262,13 @@ describe("mirroring to pebble-challtestsrv", () => {
             challengePriority: ["dns-01"],
             skipChallengeVerification: true,
             challengeCreateFn: async (authz, _challenge, keyAuthorization) => {
-                const record = await cf.dns.records.create({ zone_id: zone.id, type: "TXT", name: `_acme-challenge.${authz.identifier.value}`, content: `"${keyAuthorization}"`, ttl: 60 });
+                const record = await cf.dns.records.create({
+                    zone_id: zone.id,
+                    type: "TXT",
+                    name: `_acme-challenge.${authz.identifier.value}`,
+                    content: `"${keyAuthorization}"`,
+                    ttl: 60,
+                });
                 recordIds.push(record.id);
             },
             challengeRemoveFn: async () => {

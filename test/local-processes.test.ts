@@ -5,7 +5,6 @@ import { launch, MissingBinaryError, pidIsAlive, ProcessStartError, requireBinar
 
 const node = process.execPath;
 
-
 afterEach(async () => {
     await stopAll();
 });

@@ -4,9 +4,21 @@ import { createHash, randomUUID, X509Certificate } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestChain, type TestChain } from "../local/certificates";
 import { parseCertificateBundle } from "../local/scaleway-bundle";
-import { CERTIFICATE_IN_USE_MESSAGE, startScalewayServer, type LoadBalancerSnapshot, type LocalScalewayServer } from "../local/scaleway-server";
+import {
+    CERTIFICATE_IN_USE_MESSAGE,
+    startScalewayServer,
+    type LoadBalancerSnapshot,
+    type LocalScalewayServer,
+} from "../local/scaleway-server";
 
-const { DeniedAuthenticationError, InvalidArgumentsError, QuotasExceededError, ResourceNotFoundError, TooManyRequestsError, TransientStateError } = Errors;
+const {
+    DeniedAuthenticationError,
+    InvalidArgumentsError,
+    QuotasExceededError,
+    ResourceNotFoundError,
+    TooManyRequestsError,
+    TransientStateError,
+} = Errors;
 type ScalewayError = Errors.ScalewayError;
 type InvalidArgumentsError = Errors.InvalidArgumentsError;
 type TooManyRequestsError = Errors.TooManyRequestsError;
@@ -61,7 +73,9 @@ describe("authentication and wire format", () => {
 
     it("answers with Content-Type exactly application/json, which the SDK needs to parse", async () => {
         const lb = seedLb();
-        const response = await fetch(`${server.url}/lb/v1/zones/fr-par-1/lbs/${lb.id}`, { headers: { "X-Auth-Token": server.credentials.secretKey } });
+        const response = await fetch(`${server.url}/lb/v1/zones/fr-par-1/lbs/${lb.id}`, {
+            headers: { "X-Auth-Token": server.credentials.secretKey },
+        });
         expect(response.headers.get("content-type")).toBe("application/json");
         const fetched = await api.getLb({ lbId: lb.id });
         expect(fetched).toMatchObject({ id: lb.id, name: lb.name, zone: "fr-par-1", region: "fr-par", status: "ready", type: "lb-s" });
@@ -103,9 +117,14 @@ describe("load balancers, private networks and IPAM", () => {
             { id: staging, ip: "172.16.8.20" },
         ]);
         const ipam = async (query: string) => {
-            const response = await fetch(`${server.url}/ipam/v1/regions/fr-par/ips?${query}`, { headers: { "X-Auth-Token": server.credentials.secretKey } });
+            const response = await fetch(`${server.url}/ipam/v1/regions/fr-par/ips?${query}`, {
+                headers: { "X-Auth-Token": server.credentials.secretKey },
+            });
             expect(response.headers.get("content-type")).toBe("application/json");
-            return (await response.json()) as { ips: { address: string; resource: { type: string; id: string }; source: { private_network_id: string } }[]; total_count: number };
+            return (await response.json()) as {
+                ips: { address: string; resource: { type: string; id: string }; source: { private_network_id: string } }[];
+                total_count: number;
+            };
         };
         const all = await ipam(`resource_type=lb_server&resource_id=${lb.id}`);
         expect(all.total_count).toBe(2);
@@ -119,7 +138,11 @@ describe("load balancers, private networks and IPAM", () => {
     it("attaches private networks up to 8, refuses duplicates, and shows them in IPAM", async () => {
         const lb = seedLb();
         const first = randomUUID();
-        const attached = await api.attachPrivateNetwork({ lbId: lb.id, privateNetworkId: first, staticConfig: { ipAddress: ["10.10.0.5"] } });
+        const attached = await api.attachPrivateNetwork({
+            lbId: lb.id,
+            privateNetworkId: first,
+            staticConfig: { ipAddress: ["10.10.0.5"] },
+        });
         expect(attached).toMatchObject({ privateNetworkId: first, status: "ready" });
         expect((await rejection(api.attachPrivateNetwork({ lbId: lb.id, privateNetworkId: first }))).status).toBe(409);
         for (let index = 1; index < 8; index++) await api.attachPrivateNetwork({ lbId: lb.id, privateNetworkId: randomUUID() });
@@ -127,7 +150,10 @@ describe("load balancers, private networks and IPAM", () => {
         expect(ninth).toBeInstanceOf(InvalidArgumentsError);
         const listed = await api.listLbPrivateNetworks({ lbId: lb.id }).all();
         expect(listed).toHaveLength(8);
-        expect(server.state.loadBalancers().find((candidate) => candidate.id === lb.id)?.privateNetworks[0]).toMatchObject({ privateNetworkId: first, ipAddress: "10.10.0.5" });
+        expect(server.state.loadBalancers().find((candidate) => candidate.id === lb.id)?.privateNetworks[0]).toMatchObject({
+            privateNetworkId: first,
+            ipAddress: "10.10.0.5",
+        });
         expect((await api.getLb({ lbId: lb.id })).privateNetworkCount).toBe(8);
     });
 });
@@ -148,16 +174,30 @@ describe("frontends", () => {
         const lb = seedLb();
         const frontend = server.seedFrontend({ lbId: lb.id, name: "svc_tcp_443", inboundPort: 443 });
         const error = await rejection(
-            api.updateFrontend({ frontendId: frontend.id, name: frontend.name, inboundPort: 443, backendId: frontend.backendId } as Lbv1.ZonedApiUpdateFrontendRequest),
+            api.updateFrontend({
+                frontendId: frontend.id,
+                name: frontend.name,
+                inboundPort: 443,
+                backendId: frontend.backendId,
+            } as Lbv1.ZonedApiUpdateFrontendRequest),
         );
         expect(error).toBeInstanceOf(InvalidArgumentsError);
-        expect((error as InvalidArgumentsError).details).toEqual([expect.objectContaining({ argumentName: "enable_http3", reason: "required" })]);
+        expect((error as InvalidArgumentsError).details).toEqual([
+            expect.objectContaining({ argumentName: "enable_http3", reason: "required" }),
+        ]);
     });
 
     it("treats PUT as a full replace: omitted optional fields reset, timeout_client is milliseconds", async () => {
         const lb = seedLb();
         const certificate = await uploadCertificate(lb.id);
-        const frontend = server.seedFrontend({ lbId: lb.id, name: "svc_tcp_443", inboundPort: 443, certificateIds: [certificate.id], timeoutClientMs: 600000, enableHttp3: true });
+        const frontend = server.seedFrontend({
+            lbId: lb.id,
+            name: "svc_tcp_443",
+            inboundPort: 443,
+            certificateIds: [certificate.id],
+            timeoutClientMs: 600000,
+            enableHttp3: true,
+        });
         const current = await api.getFrontend({ frontendId: frontend.id });
         expect(current.timeoutClient).toBe(600000);
         expect(current.certificateIds).toEqual([certificate.id]);
@@ -174,12 +214,25 @@ describe("frontends", () => {
         });
         expect(roundTripped).toMatchObject({ timeoutClient: 600000, certificateIds: [certificate.id], enableHttp3: true });
 
-        const partial = await api.updateFrontend({ frontendId: frontend.id, name: current.name, inboundPort: 443, backendId: frontend.backendId, enableHttp3: false });
+        const partial = await api.updateFrontend({
+            frontendId: frontend.id,
+            name: current.name,
+            inboundPort: 443,
+            backendId: frontend.backendId,
+            enableHttp3: false,
+        });
         expect(partial.certificateIds).toEqual([]);
         expect(partial.timeoutClient).toBeNull();
 
         const badTimeout = await rejection(
-            api.updateFrontend({ frontendId: frontend.id, name: current.name, inboundPort: 443, backendId: frontend.backendId, enableHttp3: false, timeoutClient: "600s" }),
+            api.updateFrontend({
+                frontendId: frontend.id,
+                name: current.name,
+                inboundPort: 443,
+                backendId: frontend.backendId,
+                enableHttp3: false,
+                timeoutClient: "600s",
+            }),
         );
         expect((badTimeout as InvalidArgumentsError).details[0]?.argumentName).toBe("timeout_client");
     });
@@ -202,7 +255,16 @@ describe("frontends", () => {
     it("refuses a second frontend on a port already in use", async () => {
         const lb = seedLb();
         const existing = server.seedFrontend({ lbId: lb.id, name: "svc_tcp_443", inboundPort: 443 });
-        const error = await rejection(api.createFrontend({ lbId: lb.id, name: "renamed", inboundPort: 443, backendId: existing.backendId, enableHttp3: false, enableAccessLogs: false }));
+        const error = await rejection(
+            api.createFrontend({
+                lbId: lb.id,
+                name: "renamed",
+                inboundPort: 443,
+                backendId: existing.backendId,
+                enableHttp3: false,
+                enableAccessLogs: false,
+            }),
+        );
         expect((error as InvalidArgumentsError).details[0]?.argumentName).toBe("inbound_port");
     });
 
@@ -210,7 +272,14 @@ describe("frontends", () => {
         const lb = seedLb();
         const certificate = await uploadCertificate(lb.id);
         const frontend = server.seedFrontend({ lbId: lb.id, name: "uid_tcp_443", inboundPort: 443 });
-        await api.updateFrontend({ frontendId: frontend.id, name: frontend.name, inboundPort: 443, backendId: frontend.backendId, enableHttp3: false, certificateIds: [certificate.id] });
+        await api.updateFrontend({
+            frontendId: frontend.id,
+            name: frontend.name,
+            inboundPort: 443,
+            backendId: frontend.backendId,
+            enableHttp3: false,
+            certificateIds: [certificate.id],
+        });
         server.simulateCcmReconcile(frontend.id, []);
         expect((await api.getFrontend({ frontendId: frontend.id })).certificateIds).toEqual([]);
         expect(() => server.simulateCcmReconcile(frontend.id, [randomUUID()])).toThrow(/not on load balancer/);
@@ -236,7 +305,9 @@ describe("certificates", () => {
             name: "admin-cert",
         });
         expect(Math.abs((created.notValidAfter?.getTime() ?? 0) - Date.parse(leaf.validTo))).toBeLessThan(1000);
-        const raw = await fetch(`${server.url}/lb/v1/zones/fr-par-1/certificates/${created.id}`, { headers: { "X-Auth-Token": server.credentials.secretKey } });
+        const raw = await fetch(`${server.url}/lb/v1/zones/fr-par-1/certificates/${created.id}`, {
+            headers: { "X-Auth-Token": server.credentials.secretKey },
+        });
         const text = await raw.text();
         expect(text).not.toContain("BEGIN");
         expect(text).not.toContain("certificate_chain");
@@ -271,7 +342,9 @@ describe("certificates", () => {
         server.setReadyAfterMs(300);
         const created = await uploadCertificate(lb.id);
         expect((await api.getCertificate({ certificateId: created.id })).status).toBe("pending");
-        await expect.poll(async () => (await api.getCertificate({ certificateId: created.id })).status, { timeout: 3_000, interval: 50 }).toBe("ready");
+        await expect
+            .poll(async () => (await api.getCertificate({ certificateId: created.id })).status, { timeout: 3_000, interval: 50 })
+            .toBe("ready");
     });
 
     it("ends an upload in error with status details when told to", async () => {
@@ -279,7 +352,10 @@ describe("certificates", () => {
         server.failCertificateUploads("certificate chain is not trusted");
         const failed = await uploadCertificate(lb.id);
         expect((await api.getCertificate({ certificateId: failed.id })).status).toBe("pending");
-        expect(await api.getCertificate({ certificateId: failed.id })).toMatchObject({ status: "error", statusDetails: "certificate chain is not trusted" });
+        expect(await api.getCertificate({ certificateId: failed.id })).toMatchObject({
+            status: "error",
+            statusDetails: "certificate chain is not trusted",
+        });
         const next = await uploadCertificate(lb.id);
         await api.getCertificate({ certificateId: next.id });
         expect(await api.getCertificate({ certificateId: next.id })).toMatchObject({ status: "ready", statusDetails: null });
@@ -343,7 +419,13 @@ describe("certificates", () => {
 
     it("refuses Let's Encrypt certificates on a private LB", async () => {
         const lb = seedLb();
-        const error = await rejection(api.createCertificate({ lbId: lb.id, name: "le", letsencrypt: { commonName: "admin.example.com", subjectAlternativeName: [] } }));
+        const error = await rejection(
+            api.createCertificate({
+                lbId: lb.id,
+                name: "le",
+                letsencrypt: { commonName: "admin.example.com", subjectAlternativeName: [] },
+            }),
+        );
         expect(error).toBeInstanceOf(InvalidArgumentsError);
     });
 });
@@ -352,7 +434,9 @@ describe("fault injection", () => {
     it("answers 429 with Retry-After as TooManyRequestsError, for the given number of times", async () => {
         const lb = seedLb();
         server.failNext({ method: "GET", pathPattern: /\/lbs\/[^/]+$/, status: 429, times: 2, retryAfterSeconds: 7 });
-        const response = await fetch(`${server.url}/lb/v1/zones/fr-par-1/lbs/${lb.id}`, { headers: { "X-Auth-Token": server.credentials.secretKey } });
+        const response = await fetch(`${server.url}/lb/v1/zones/fr-par-1/lbs/${lb.id}`, {
+            headers: { "X-Auth-Token": server.credentials.secretKey },
+        });
         expect(response.status).toBe(429);
         expect(response.headers.get("retry-after")).toBe("7");
         const error = await rejection(api.getLb({ lbId: lb.id }));
@@ -365,7 +449,15 @@ describe("fault injection", () => {
         const lb = seedLb();
         const frontend = server.seedFrontend({ lbId: lb.id, name: "uid_tcp_443", inboundPort: 443 });
         server.failNext({ method: "PUT", pathPattern: "/frontends/", status: 409 });
-        const transient = await rejection(api.updateFrontend({ frontendId: frontend.id, name: frontend.name, inboundPort: 443, backendId: frontend.backendId, enableHttp3: false }));
+        const transient = await rejection(
+            api.updateFrontend({
+                frontendId: frontend.id,
+                name: frontend.name,
+                inboundPort: 443,
+                backendId: frontend.backendId,
+                enableHttp3: false,
+            }),
+        );
         expect(transient).toBeInstanceOf(TransientStateError);
         expect(transient).toMatchObject({ resource: "frontend", resourceId: frontend.id, currentState: "pending" });
 

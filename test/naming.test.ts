@@ -11,7 +11,10 @@ describe("loadBalancerName", () => {
         ["Private-LB-Prod", /lowercase letters, digits and hyphens/],
         ["private_lb_prod", /lowercase letters, digits and hyphens/],
         ["private-lb-prod-", /starting and ending with a letter or digit/],
-        ["0d1b714f-2767-4937-a9e5-4399cfd45338-private", /starts with a UUID: the Scaleway CCM refuses LBs whose name starts with a cluster id/],
+        [
+            "0d1b714f-2767-4937-a9e5-4399cfd45338-private",
+            /starts with a UUID: the Scaleway CCM refuses LBs whose name starts with a cluster id/,
+        ],
         [`private-lb-prod-${"x".repeat(60)}`, /is 76 characters long: at most 63 are allowed/],
     ])("refuses %s", (name, message) => {
         expect(() => validateLoadBalancerName(name)).toThrow(message);
@@ -26,7 +29,10 @@ describe("zones and ids", () => {
     });
 
     it("parses zoned ids and refuses anything else", () => {
-        expect(parseZonedId("fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338")).toEqual({ zone: "fr-par-1", id: "0d1b714f-2767-4937-a9e5-4399cfd45338" });
+        expect(parseZonedId("fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338")).toEqual({
+            zone: "fr-par-1",
+            id: "0d1b714f-2767-4937-a9e5-4399cfd45338",
+        });
         expect(() => parseZonedId("0d1b714f-2767-4937-a9e5-4399cfd45338")).toThrow(/is not a zoned id: expected <zone>\/<uuid>/);
         expect(() => parseZonedId("fr-par/0d1b714f-2767-4937-a9e5-4399cfd45338")).toThrow(/is not a zoned id/);
     });

@@ -27,11 +27,15 @@ function configProblems(document: Record<string, unknown>): string[] {
             continue;
         }
         const { enforcementLevel, ...properties } = value as Record<string, unknown>;
-        if (enforcementLevel !== undefined && !ENFORCEMENT_LEVELS.includes(String(enforcementLevel))) problems.push(`${rule}: unknown enforcement level ${String(enforcementLevel)}`);
+        if (enforcementLevel !== undefined && !(typeof enforcementLevel === "string" && ENFORCEMENT_LEVELS.includes(enforcementLevel)))
+            problems.push(`${rule}: unknown enforcement level ${JSON.stringify(enforcementLevel)}`);
         const schema = toResourceValidationPolicy(policy).configSchema?.properties ?? {};
         for (const [property, setting] of Object.entries(properties)) {
             if (!(property in schema)) problems.push(`${rule}.${property}: not in the rule's config schema`);
-            if (property === "allowedTypes" && !(Array.isArray(setting) && setting.every((type) => (LB_TYPES as readonly string[]).includes(String(type))))) {
+            if (
+                property === "allowedTypes" &&
+                !(Array.isArray(setting) && setting.every((type) => (LB_TYPES as readonly string[]).includes(String(type))))
+            ) {
                 problems.push(`${rule}.allowedTypes: must list offers among ${LB_TYPES.join(", ")}`);
             }
         }
@@ -55,11 +59,19 @@ describe("the policy configs the README uses", () => {
     it("shows in the README exactly the migration config it ships", () => {
         const shown = /policy\/policy-config\.migration\.json`:\n\n```json\n([\s\S]*?)```/.exec(readme)?.[1];
         expect(shown).toBeDefined();
-        expect(JSON.parse(shown as string)).toEqual(JSON.parse(readFileSync(join(projectRoot, "policy", "policy-config.migration.json"), "utf8")));
+        expect(JSON.parse(shown as string)).toEqual(
+            JSON.parse(readFileSync(join(projectRoot, "policy", "policy-config.migration.json"), "utf8")),
+        );
     });
 
     it("would refuse a misspelt rule, an unknown level and an unknown offer", () => {
-        expect(configProblems({ "private-loadbalancer": "advisory", "load-balancer-name": "warn", "private-load-balancer": { allowedTypes: ["LB-XXL"], types: [] } })).toEqual([
+        expect(
+            configProblems({
+                "private-loadbalancer": "advisory",
+                "load-balancer-name": "warn",
+                "private-load-balancer": { allowedTypes: ["LB-XXL"], types: [] },
+            }),
+        ).toEqual([
             "private-loadbalancer: no such rule",
             "load-balancer-name: unknown enforcement level warn",
             "private-load-balancer.allowedTypes: must list offers among LB-S, LB-GP-M, LB-GP-L, LB-GP-XL",

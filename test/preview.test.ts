@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import * as net from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { z } from "zod";
 import { createCertificateProvider } from "../components/certificate";
 import { CERTIFICATE_TYPE, MockWorld } from "./support/pulumiMocks";
 import { fixtureStack, Program, runProgram } from "./support/program";
@@ -29,7 +30,7 @@ describe("pulumi preview of the three-app fixture stack", () => {
         expect(fetches).not.toHaveBeenCalled();
     });
 
-    it("declares the full graph without waiting for ids that do not exist yet", async () => {
+    it("declares the full graph without waiting for ids that do not exist yet", () => {
         expect(world.byType("scaleway:loadbalancers/loadBalancer:LoadBalancer")).toHaveLength(2);
         expect(world.byType("kubernetes:core/v1:Service")).toHaveLength(3);
         expect(world.byType("cloudflare:index/dnsRecord:DnsRecord")).toHaveLength(5);
@@ -60,9 +61,10 @@ describe("the certificate provider during preview", () => {
         delete (news as Record<string, unknown>).__provider;
         const checked = await provider.check!({}, news);
         expect(checked.failures ?? []).toEqual([]);
+        const inputs = z.record(z.string(), z.unknown()).parse(checked.inputs);
 
         const stored = {
-            ...checked.inputs,
+            ...inputs,
             loadBalancerId: "fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338",
             certificateId: "fr-par-1/aba65e0d-7391-4685-b8c3-f86b88c2ade5",
             certificateUuid: "aba65e0d-7391-4685-b8c3-f86b88c2ade5",
@@ -71,7 +73,10 @@ describe("the certificate provider during preview", () => {
             renewalDueAt: new Date(Date.now() + 59 * 86_400_000).toISOString(),
             bindingStatus: "annotation-pending",
         };
-        const same = await provider.diff!("aba65e0d-7391-4685-b8c3-f86b88c2ade5", stored, { ...checked.inputs, loadBalancerId: stored.loadBalancerId });
+        const same = await provider.diff!("aba65e0d-7391-4685-b8c3-f86b88c2ade5", stored, {
+            ...inputs,
+            loadBalancerId: stored.loadBalancerId,
+        });
         expect(same.changes).toBe(false);
         expect(connections).not.toHaveBeenCalled();
         expect(fetches).not.toHaveBeenCalled();

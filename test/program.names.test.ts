@@ -15,7 +15,11 @@ beforeAll(async () => {
 });
 
 it("claims no URN twice, even for apps named like the old layout's resources", () => {
-    expect(world.byType("scw-private-lb:certificate:AcmeCertificate").map((certificate) => certificate.name)).toEqual(["web", "web-certificate", "private-lb"]);
+    expect(world.byType("scw-private-lb:certificate:AcmeCertificate").map((certificate) => certificate.name)).toEqual([
+        "web",
+        "web-certificate",
+        "private-lb",
+    ]);
     expect(claimedTwice(world)).toEqual([]);
     // The alias is kept for the app whose old name no app of today holds.
     expect(world.one("scw-private-lb:certificate:AcmeCertificate", "web-certificate").aliases).toEqual([

@@ -3,7 +3,16 @@
  * 443 (one overriding the stack's LB defaults), one sharing the first app's LB on 8443.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { CERTIFICATE_TYPE, fakeCertificateId, fakePrivateIp, fakePrivateNetworkId, fakeUuid, fakeZoneId, MockWorld, valueOf } from "./support/pulumiMocks";
+import {
+    CERTIFICATE_TYPE,
+    fakeCertificateId,
+    fakePrivateIp,
+    fakePrivateNetworkId,
+    fakeUuid,
+    fakeZoneId,
+    MockWorld,
+    valueOf,
+} from "./support/pulumiMocks";
 import { fixtureStack, Program, runProgram } from "./support/program";
 import { claimedTwice } from "./support/upgrade";
 
@@ -31,7 +40,10 @@ beforeAll(async () => {
     ({ world, program } = await runProgram(fixtureStack("three-apps")));
 });
 
-type ServiceInputs = { metadata: { name: string; namespace: string; annotations: Record<string, string> }; spec: { ports: unknown[]; selector: unknown } };
+type ServiceInputs = {
+    metadata: { name: string; namespace: string; annotations: Record<string, string> };
+    spec: { ports: unknown[]; selector: unknown };
+};
 const serviceOf = (app: string) => world.one(SERVICE, app).inputs as ServiceInputs;
 
 describe("three apps: two own LBs on 443, one sharing on 8443", () => {
@@ -68,12 +80,31 @@ describe("three apps: two own LBs on 443, one sharing on 8443", () => {
 
     it("names each LB by the convention and attaches the networks of the environments its app is reachable from", () => {
         // The stack's defaults (PrivateLoadBalancer's own inputs are the components test's).
-        expect(world.one(LB, "test").inputs).toMatchObject({ name: "private-lb-prod-test", type: "LB-S", zone: "fr-par-1", tags: ["env=prod"], assignFlexibleIp: false });
+        expect(world.one(LB, "test").inputs).toMatchObject({
+            name: "private-lb-prod-test",
+            type: "LB-S",
+            zone: "fr-par-1",
+            tags: ["env=prod"],
+            assignFlexibleIp: false,
+        });
         // backoffice overrides the offer, the tags and reachableFrom (prod only).
-        expect(world.one(LB, "backoffice").inputs).toMatchObject({ name: "private-lb-prod-backoffice", type: "LB-GP-M", zone: "fr-par-1", tags: ["env=prod", "team=backoffice"] });
+        expect(world.one(LB, "backoffice").inputs).toMatchObject({
+            name: "private-lb-prod-backoffice",
+            type: "LB-GP-M",
+            zone: "fr-par-1",
+            tags: ["env=prod", "team=backoffice"],
+        });
         expect(world.one(PN, "test-prod").inputs).toEqual({ lbId: `fr-par-1/${TEST_LB}`, privateNetworkId: PROD_PN, zone: "fr-par-1" });
-        expect(world.one(PN, "test-monitoring").inputs).toEqual({ lbId: `fr-par-1/${TEST_LB}`, privateNetworkId: MONITORING_PN, zone: "fr-par-1" });
-        expect(world.one(PN, "backoffice-prod").inputs).toEqual({ lbId: `fr-par-1/${BACKOFFICE_LB}`, privateNetworkId: PROD_PN, zone: "fr-par-1" });
+        expect(world.one(PN, "test-monitoring").inputs).toEqual({
+            lbId: `fr-par-1/${TEST_LB}`,
+            privateNetworkId: MONITORING_PN,
+            zone: "fr-par-1",
+        });
+        expect(world.one(PN, "backoffice-prod").inputs).toEqual({
+            lbId: `fr-par-1/${BACKOFFICE_LB}`,
+            privateNetworkId: PROD_PN,
+            zone: "fr-par-1",
+        });
     });
 
     it("gives three Services whose annotations name their own LB, each app on its port", () => {
@@ -84,15 +115,31 @@ describe("three apps: two own LBs on 443, one sharing on 8443", () => {
             [`${ANNOTATION}private`]: "true",
             [`${ANNOTATION}certificate-ids`]: `${port}:${fakeCertificateId("fr-par-1", `${app}-certificate`)}`,
         });
-        expect(serviceOf("test").metadata).toEqual({ name: "test-lb-private", namespace: "ops-tools", annotations: expected(TEST_LB, 443, "test") });
-        expect(serviceOf("backoffice").metadata).toEqual({ name: "backoffice-lb-private", namespace: "backoffice", annotations: expected(BACKOFFICE_LB, 443, "backoffice") });
-        expect(serviceOf("grafana").metadata).toEqual({ name: "grafana-lb-private", namespace: "monitoring", annotations: expected(TEST_LB, 8443, "grafana") });
+        expect(serviceOf("test").metadata).toEqual({
+            name: "test-lb-private",
+            namespace: "ops-tools",
+            annotations: expected(TEST_LB, 443, "test"),
+        });
+        expect(serviceOf("backoffice").metadata).toEqual({
+            name: "backoffice-lb-private",
+            namespace: "backoffice",
+            annotations: expected(BACKOFFICE_LB, 443, "backoffice"),
+        });
+        expect(serviceOf("grafana").metadata).toEqual({
+            name: "grafana-lb-private",
+            namespace: "monitoring",
+            annotations: expected(TEST_LB, 8443, "grafana"),
+        });
         expect(serviceOf("test").spec.ports).toEqual([
             { name: "https", port: 443, targetPort: 80, protocol: "TCP" },
             { name: "test", port: 81, targetPort: 81, protocol: "TCP" },
         ]);
         expect(serviceOf("backoffice").spec.ports).toEqual([{ name: "https", port: 443, targetPort: 8080, protocol: "TCP" }]);
-        expect(serviceOf("grafana").spec).toEqual({ type: "LoadBalancer", selector: { app: "grafana" }, ports: [{ name: "https", port: 8443, targetPort: 3000, protocol: "TCP" }] });
+        expect(serviceOf("grafana").spec).toEqual({
+            type: "LoadBalancer",
+            selector: { app: "grafana" },
+            ports: [{ name: "https", port: 8443, targetPort: 3000, protocol: "TCP" }],
+        });
     });
 
     it("takes the Kubernetes provider through the resource options: every Service uses the stack's provider", () => {
@@ -105,10 +152,26 @@ describe("three apps: two own LBs on 443, one sharing on 8443", () => {
         const record = (name: string) => world.one(RECORD, name).inputs;
         const common = { type: "A", proxied: false, ttl: 300, zoneId: fakeZoneId("example.net") };
         expect(record("test-prod")).toMatchObject({ ...common, name: "test.prod.example.net", content: fakePrivateIp(PROD_PN, TEST_LB) });
-        expect(record("test-monitoring")).toMatchObject({ ...common, name: "test.monitoring.example.net", content: fakePrivateIp(MONITORING_PN, TEST_LB) });
-        expect(record("backoffice-prod")).toMatchObject({ ...common, name: "backoffice.prod.example.net", content: fakePrivateIp(PROD_PN, BACKOFFICE_LB) });
-        expect(record("grafana-prod")).toMatchObject({ ...common, name: "grafana.prod.example.net", content: fakePrivateIp(PROD_PN, TEST_LB) });
-        expect(record("grafana-monitoring")).toMatchObject({ ...common, name: "grafana.monitoring.example.net", content: fakePrivateIp(MONITORING_PN, TEST_LB) });
+        expect(record("test-monitoring")).toMatchObject({
+            ...common,
+            name: "test.monitoring.example.net",
+            content: fakePrivateIp(MONITORING_PN, TEST_LB),
+        });
+        expect(record("backoffice-prod")).toMatchObject({
+            ...common,
+            name: "backoffice.prod.example.net",
+            content: fakePrivateIp(PROD_PN, BACKOFFICE_LB),
+        });
+        expect(record("grafana-prod")).toMatchObject({
+            ...common,
+            name: "grafana.prod.example.net",
+            content: fakePrivateIp(PROD_PN, TEST_LB),
+        });
+        expect(record("grafana-monitoring")).toMatchObject({
+            ...common,
+            name: "grafana.monitoring.example.net",
+            content: fakePrivateIp(MONITORING_PN, TEST_LB),
+        });
         expect(fakePrivateIp(PROD_PN, TEST_LB)).not.toBe(fakePrivateIp(PROD_PN, BACKOFFICE_LB));
     });
 
@@ -124,7 +187,11 @@ describe("three apps: two own LBs on 443, one sharing on 8443", () => {
             binding: { mode: "annotation", frontendPort: 443 },
             cloudflareZones: ["example.net"],
         });
-        expect(certificate("backoffice")).toMatchObject({ domains: ["backoffice.prod.example.net"], loadBalancerId: `fr-par-1/${BACKOFFICE_LB}`, binding: { mode: "annotation", frontendPort: 443 } });
+        expect(certificate("backoffice")).toMatchObject({
+            domains: ["backoffice.prod.example.net"],
+            loadBalancerId: `fr-par-1/${BACKOFFICE_LB}`,
+            binding: { mode: "annotation", frontendPort: 443 },
+        });
         expect(certificate("grafana")).toMatchObject({
             domains: ["grafana.prod.example.net", "grafana.monitoring.example.net"],
             loadBalancerId: `fr-par-1/${TEST_LB}`,
@@ -166,7 +233,15 @@ describe("three apps: two own LBs on 443, one sharing on 8443", () => {
         });
         expect(program.httpsPorts).toEqual({ test: 443, backoffice: 443, grafana: 8443 });
         expect(program.lbPorts).toEqual({ test: [443, 81], backoffice: [443], grafana: [8443] });
-        const certificate = (app: string) => ({ id: fakeCertificateId("fr-par-1", `${app}-certificate`), notAfter: "2027-02-20T00:00:00.000Z", renewalDueAt: "2027-01-21T00:00:00.000Z" });
-        expect(await valueOf(program.certificates)).toEqual({ test: certificate("test"), backoffice: certificate("backoffice"), grafana: certificate("grafana") });
+        const certificate = (app: string) => ({
+            id: fakeCertificateId("fr-par-1", `${app}-certificate`),
+            notAfter: "2027-02-20T00:00:00.000Z",
+            renewalDueAt: "2027-01-21T00:00:00.000Z",
+        });
+        expect(await valueOf(program.certificates)).toEqual({
+            test: certificate("test"),
+            backoffice: certificate("backoffice"),
+            grafana: certificate("grafana"),
+        });
     });
 });

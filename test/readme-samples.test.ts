@@ -14,7 +14,13 @@ import { runSandbox } from "../scripts/sandbox";
 import { keptSandboxLines } from "../scripts/sandboxPlan";
 import { checkRenewalPlan, renderRenewalVerdict } from "../scripts/renewalGuard";
 import { projectRoot } from "../scripts/stackConfig";
-import { buildStatusReport, renderStatus, webhookMessageOf, type ObservedCertificate, type StatusObservation } from "../scripts/statusReport";
+import {
+    buildStatusReport,
+    renderStatus,
+    webhookMessageOf,
+    type ObservedCertificate,
+    type StatusObservation,
+} from "../scripts/statusReport";
 import { opsFixtureRoot, type FixtureRoot } from "./support/opsFixtures";
 
 const readme = readFileSync(join(projectRoot, "README.md"), "utf8");
@@ -50,7 +56,15 @@ function shape(text: string): string[] {
 const DAY_MS = 86_400_000;
 
 function certificate(id: string, name: string, notBefore: string, notAfter: string, fqdn: string): ObservedCertificate {
-    return { id, name, status: "ready", commonName: fqdn, subjectAlternativeNames: [fqdn], notValidBefore: notBefore, notValidAfter: notAfter };
+    return {
+        id,
+        name,
+        status: "ready",
+        commonName: fqdn,
+        subjectAlternativeNames: [fqdn],
+        notValidBefore: notBefore,
+        notValidAfter: notAfter,
+    };
 }
 
 const LB_UUID = "17c5adaf-b431-4c6d-83be-222175a758f3";
@@ -73,7 +87,16 @@ function oneLb(environment: string, ip: string, certificates: ObservedCertificat
             },
         ],
         networks: [{ environment, privateNetworkId: network }],
-        loadBalancers: [{ id: LB_UUID, name, zone: "fr-par-1", privateIps: { [network]: ip }, frontends: [{ id: "f1", name: FRONTEND, inboundPort: 443, certificateIds: [bound] }], certificates }],
+        loadBalancers: [
+            {
+                id: LB_UUID,
+                name,
+                zone: "fr-par-1",
+                privateIps: { [network]: ip },
+                frontends: [{ id: "f1", name: FRONTEND, inboundPort: 443, certificateIds: [bound] }],
+                certificates,
+            },
+        ],
         now: new Date(now),
     };
 }
@@ -88,7 +111,13 @@ describe("pure samples, exactly", () => {
                 "172.16.8.5",
                 [
                     certificate(current, `${fqdn} exp 2027-01-31 4f2a9c1e`, "2026-11-02T11:14:00Z", "2027-01-31T11:14:00Z", fqdn),
-                    certificate("eeca4067-8e0b-4069-9e91-5cbad2c70391", `${fqdn} exp 2026-11-17 0a1b2c3d`, "2026-08-19T11:14:00Z", "2026-11-17T11:14:00Z", fqdn),
+                    certificate(
+                        "eeca4067-8e0b-4069-9e91-5cbad2c70391",
+                        `${fqdn} exp 2026-11-17 0a1b2c3d`,
+                        "2026-08-19T11:14:00Z",
+                        "2026-11-17T11:14:00Z",
+                        fqdn,
+                    ),
                 ],
                 current,
                 "2026-11-22T11:14:30Z",
@@ -104,7 +133,15 @@ describe("pure samples, exactly", () => {
         const uuid = "5ed5a7be-e91c-4a48-a859-2e15045bacc6";
         const notAfter = "2026-12-30T04:23:00Z";
         const issued = new Date(Date.parse(notAfter) - 90 * DAY_MS).toISOString();
-        const report = buildStatusReport(oneLb("prod", "172.16.0.10", [certificate(uuid, "test.prod.example.com exp 2026-12-30 4f2a9c1e", issued, notAfter, "test.prod.example.com")], uuid, "2026-12-01T11:14:00Z"));
+        const report = buildStatusReport(
+            oneLb(
+                "prod",
+                "172.16.0.10",
+                [certificate(uuid, "test.prod.example.com exp 2026-12-30 4f2a9c1e", issued, notAfter, "test.prod.example.com")],
+                uuid,
+                "2026-12-01T11:14:00Z",
+            ),
+        );
         expect(`${webhookMessageOf(report).text}\n`).toBe(sampleAfter("does not change the exit code:"));
     });
 
@@ -124,20 +161,37 @@ describe("samples of whole runs, line by line", () => {
 
     it("npm start", async () => {
         const lines: string[] = [];
-        const code = await runSandbox(["--stack", "watch"], { root: fixture.root, out: (line) => lines.push(line), err: (line) => lines.push(line) });
+        const code = await runSandbox(["--stack", "watch"], {
+            root: fixture.root,
+            out: (line) => lines.push(line),
+            err: (line) => lines.push(line),
+        });
         expect(code, lines.join("\n")).toBe(0);
         expect(shape(lines.join("\n"))).toEqual(shape(sampleAfter("Sample output (staging):")));
     }, 90_000);
 
     it("npm start -- --keep", () => {
-        const env = { SCW_ACCESS_KEY: "SCWAAAAAAAAAAAAAAAAA", SCW_SECRET_KEY: "s", SCW_API_URL: "u", CLOUDFLARE_API_TOKEN: "t", CLOUDFLARE_BASE_URL: "b" };
-        expect(shape(keptSandboxLines("watch", env).join("\n"))).toEqual(shape(sampleAfter("prints the environment that points `status` at the local APIs:")));
+        const env = {
+            SCW_ACCESS_KEY: "SCWAAAAAAAAAAAAAAAAA",
+            SCW_SECRET_KEY: "s",
+            SCW_API_URL: "u",
+            CLOUDFLARE_API_TOKEN: "t",
+            CLOUDFLARE_BASE_URL: "b",
+        };
+        expect(shape(keptSandboxLines("watch", env).join("\n"))).toEqual(
+            shape(sampleAfter("prints the environment that points `status` at the local APIs:")),
+        );
     });
 
     it("npm run check", async () => {
         const { stdout } = await promisify(execFile)(
             process.execPath,
-            ["-r", "ts-node/register/transpile-only", "-e", `require("./scripts/check").runCheck(["--stack", "watch", "--renewal-workflow", ".github/workflows/renewal.yml"], { root: ${JSON.stringify(fixture.root)} }).then((code) => process.exit(code))`],
+            [
+                "-r",
+                "ts-node/register/transpile-only",
+                "-e",
+                `require("./scripts/check").runCheck(["--stack", "watch", "--renewal-workflow", ".github/workflows/renewal.yml"], { root: ${JSON.stringify(fixture.root)} }).then((code) => process.exit(code))`,
+            ],
             { cwd: projectRoot, env: { PATH: "/nonexistent" } },
         );
         const sample = sampleAfter("$ npm run check -- --stack staging --renewal-workflow");

@@ -6,7 +6,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { CERTIFICATE_IDS_ANNOTATION, checkRenewalPlan, parsePropertyPath, parseUrn, renderRenewalVerdict, runRenewalGuard, type PreviewStep } from "../scripts/renewalGuard";
+import {
+    CERTIFICATE_IDS_ANNOTATION,
+    checkRenewalPlan,
+    parsePropertyPath,
+    parseUrn,
+    renderRenewalVerdict,
+    runRenewalGuard,
+    type PreviewStep,
+} from "../scripts/renewalGuard";
 
 const fixtures = join(__dirname, "fixtures", "preview");
 
@@ -20,10 +28,12 @@ function recorded(name: "renewal-due" | "nothing-due"): Digest {
     return JSON.parse(readFileSync(join(fixtures, `${name}.json`), "utf8")) as Digest;
 }
 
-const CERTIFICATE_URN = "urn:pulumi:prod::scw-private-lb::scw-private-lb:certificate:AcmeCertificate$pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate::test-certificate-certificate";
+const CERTIFICATE_URN =
+    "urn:pulumi:prod::scw-private-lb::scw-private-lb:certificate:AcmeCertificate$pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate::test-certificate-certificate";
 const SERVICE_URN =
     "urn:pulumi:prod::scw-private-lb::scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:kubernetes:PrivateService$kubernetes:core/v1:Service::test-service-service";
-const LB_URN = "urn:pulumi:prod::scw-private-lb::scw-private-lb:loadbalancer:PrivateLoadBalancer$scaleway:loadbalancers/loadBalancer:LoadBalancer::private-lb-lb";
+const LB_URN =
+    "urn:pulumi:prod::scw-private-lb::scw-private-lb:loadbalancer:PrivateLoadBalancer$scaleway:loadbalancers/loadBalancer:LoadBalancer::private-lb-lb";
 
 /** The recorded renewal with `edit` applied to its steps. */
 function renewalWith(edit: (steps: PreviewStep[]) => PreviewStep[]): Digest {
@@ -91,13 +101,17 @@ describe("checkRenewalPlan on recorded previews", () => {
         expect(verdict.problems).toEqual([
             `update kubernetes:core/v1:Service "test-service-service": changes metadata.labels["team"], spec.ports[0].targetPort: a renewal may change only the ${CERTIFICATE_IDS_ANNOTATION} annotation`,
         ]);
-        expect(renderRenewalVerdict(verdict)).toMatch(/^The renewal plan holds 1 change a renewal may not make; nothing was changed:\n  ✗ update kubernetes:core\/v1:Service/);
+        expect(renderRenewalVerdict(verdict)).toMatch(
+            /^The renewal plan holds 1 change a renewal may not make; nothing was changed:\n {2}✗ update kubernetes:core\/v1:Service/,
+        );
     });
 
     it("refuses another annotation of the Service, even one of the CCM", () => {
         const verdict = checkRenewalPlan(
             renewalWith((steps) => {
-                serviceStep(steps).detailedDiff = { 'metadata.annotations["service.beta.kubernetes.io/scw-loadbalancer-id"]': { kind: "update" } };
+                serviceStep(steps).detailedDiff = {
+                    'metadata.annotations["service.beta.kubernetes.io/scw-loadbalancer-id"]': { kind: "update" },
+                };
                 return steps;
             }),
         );
@@ -139,7 +153,10 @@ describe("checkRenewalPlan on recorded previews", () => {
 
     it("fails on a preview that reported an error", () => {
         const digest = recorded("nothing-due");
-        const verdict = checkRenewalPlan({ ...digest, diagnostics: [{ message: "error: invalid stack configuration:\n  - scw-private-lb:zone: ...\n", severity: "error" }] });
+        const verdict = checkRenewalPlan({
+            ...digest,
+            diagnostics: [{ message: "error: invalid stack configuration:\n  - scw-private-lb:zone: ...\n", severity: "error" }],
+        });
         expect(verdict.ok).toBe(false);
         expect(verdict.problems).toEqual(["the preview failed: error: invalid stack configuration:\n  - scw-private-lb:zone: ..."]);
     });
@@ -171,7 +188,9 @@ describe("checkRenewalPlan on previews recorded with the real CLI v3.248.0", () 
 
     it("refuses a certificate replaced because an input changed, even when it is also due", () => {
         const digest = real("certificate-replaced") as Digest;
-        const steps = digest.steps.map((step) => (step.urn === CERTIFICATE_URN ? { ...step, replaceReasons: ["domains", "renewalDueAt"] } : step));
+        const steps = digest.steps.map((step) =>
+            step.urn === CERTIFICATE_URN ? { ...step, replaceReasons: ["domains", "renewalDueAt"] } : step,
+        );
         const verdict = checkRenewalPlan({ ...digest, steps });
         expect(verdict.ok).toBe(false);
         expect(verdict.problems).toEqual([
@@ -199,7 +218,9 @@ describe("checkRenewalPlan on previews recorded with the real CLI v3.248.0", () 
     it("refuses the same plan when it also updates another resource", () => {
         const verdict = checkRenewalPlan(real("renewal-and-more"));
         expect(verdict.ok).toBe(false);
-        expect(verdict.problems).toEqual(['update pulumi-nodejs:dynamic/recording:Other "dns-record": a renewal changes only certificates and the Service annotation that binds them']);
+        expect(verdict.problems).toEqual([
+            'update pulumi-nodejs:dynamic/recording:Other "dns-record": a renewal changes only certificates and the Service annotation that binds them',
+        ]);
         expect(verdict.changes.filter((step) => step.refused === undefined).map((step) => step.urn)).toEqual([CERTIFICATE_URN]);
     });
 });
@@ -207,11 +228,18 @@ describe("checkRenewalPlan on previews recorded with the real CLI v3.248.0", () 
 describe("URNs and property paths", () => {
     it("takes the type and the name from a URN, parents and names with :: included", () => {
         expect(parseUrn(SERVICE_URN)).toEqual({ type: "kubernetes:core/v1:Service", name: "test-service-service" });
-        expect(parseUrn("urn:pulumi:prod::p::pulumi:providers:kubernetes::default::1234")).toEqual({ type: "pulumi:providers:kubernetes", name: "default::1234" });
+        expect(parseUrn("urn:pulumi:prod::p::pulumi:providers:kubernetes::default::1234")).toEqual({
+            type: "pulumi:providers:kubernetes",
+            name: "default::1234",
+        });
     });
 
     it("reads the engine's property paths, quoted keys and indexes included", () => {
-        expect(parsePropertyPath(`metadata.annotations["${CERTIFICATE_IDS_ANNOTATION}"]`)).toEqual(["metadata", "annotations", CERTIFICATE_IDS_ANNOTATION]);
+        expect(parsePropertyPath(`metadata.annotations["${CERTIFICATE_IDS_ANNOTATION}"]`)).toEqual([
+            "metadata",
+            "annotations",
+            CERTIFICATE_IDS_ANNOTATION,
+        ]);
         expect(parsePropertyPath("spec.ports[0].targetPort")).toEqual(["spec", "ports", "0", "targetPort"]);
         expect(parsePropertyPath('a["x\\"y"]')).toEqual(["a", 'x"y']);
         expect(parsePropertyPath("metadata.annotations")).toEqual(["metadata", "annotations"]);

@@ -39,7 +39,12 @@ describe("npm start on a stack file that is not valid YAML", () => {
         expect(sandbox.errors[0]).toMatch(/^sandbox: Pulumi\.broken\.yaml is not valid YAML: /);
 
         let statusErr = "";
-        const statusCode = await runStatus(["--stack", "broken", "--skip-dns"], { env: {}, root: fixture.root, out: () => undefined, err: (text) => (statusErr += text) });
+        const statusCode = await runStatus(["--stack", "broken", "--skip-dns"], {
+            env: {},
+            root: fixture.root,
+            out: () => undefined,
+            err: (text) => (statusErr += text),
+        });
         expect(statusCode).toBe(2);
         expect(sandbox.errors[0].replace(/^sandbox: /, "").trimEnd()).toBe(statusErr.replace(/^status: /, "").trimEnd());
     });
@@ -84,7 +89,9 @@ describe("npm start -- --keep", () => {
         });
         const deadline = Date.now() + 60_000;
         while (!sandbox.lines.includes("Press Ctrl-C here to stop everything.")) {
-            expect(Date.now(), `the sandbox did not keep running:\n${sandbox.lines.join("\n")}\n${sandbox.errors.join("\n")}`).toBeLessThan(deadline);
+            expect(Date.now(), `the sandbox did not keep running:\n${sandbox.lines.join("\n")}\n${sandbox.errors.join("\n")}`).toBeLessThan(
+                deadline,
+            );
             await new Promise((resolve) => setTimeout(resolve, 50));
         }
         expect(sandbox.errors).toEqual([]);
@@ -102,9 +109,20 @@ describe("npm start -- --keep", () => {
                 .split(" ")
                 .map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
         );
-        expect(Object.keys(env)).toEqual(["SCW_ACCESS_KEY", "SCW_SECRET_KEY", "SCW_API_URL", "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_BASE_URL"]);
+        expect(Object.keys(env)).toEqual([
+            "SCW_ACCESS_KEY",
+            "SCW_SECRET_KEY",
+            "SCW_API_URL",
+            "CLOUDFLARE_API_TOKEN",
+            "CLOUDFLARE_BASE_URL",
+        ]);
         let statusOut = "";
-        const statusCode = await runStatus(["--stack", "shortlived", "--json"], { env, root: fixture.root, out: (text) => (statusOut += text), err: (text) => (statusOut += text) });
+        const statusCode = await runStatus(["--stack", "shortlived", "--json"], {
+            env,
+            root: fixture.root,
+            out: (text) => (statusOut += text),
+            err: (text) => (statusOut += text),
+        });
         expect(statusCode, statusOut).toBe(0);
         const report = JSON.parse(statusOut) as StatusReport;
         expect(report).toMatchObject({ expected: [{ name: "private-lb-watch-test", zone: "fr-par-1" }], healthy: true, dnsChecked: true });

@@ -19,8 +19,17 @@ describe("parseSandboxArgs", () => {
         expect(parseSandboxArgs([])).toEqual({ ok: true, stack: "staging", keep: false });
         expect(parseSandboxArgs(["--stack", "prod"])).toEqual({ ok: true, stack: "prod", keep: false });
         expect(parseSandboxArgs(["--stack=prod"])).toEqual({ ok: true, stack: "prod", keep: false });
-        expect(parseSandboxArgs(["--stack"])).toMatchObject({ ok: false, help: false, message: expect.stringContaining("--stack needs a stack name") });
-        expect(parseSandboxArgs(["--renew"])).toMatchObject({ ok: false, help: false, message: expect.stringContaining("unknown argument --renew") });
+        const containing = (text: string): unknown => expect.stringContaining(text);
+        expect(parseSandboxArgs(["--stack"])).toMatchObject({
+            ok: false,
+            help: false,
+            message: containing("--stack needs a stack name"),
+        });
+        expect(parseSandboxArgs(["--renew"])).toMatchObject({
+            ok: false,
+            help: false,
+            message: containing("unknown argument --renew"),
+        });
         expect(parseSandboxArgs(["--help"])).toMatchObject({ ok: false, help: true });
     });
 });
@@ -28,8 +37,18 @@ describe("parseSandboxArgs", () => {
 describe("seedPlanOf", () => {
     it("seeds one LB per app that owns one, with its networks and a CCM-named frontend per app on it, the zone and every A record", () => {
         const plan = seedPlanOf(loadStackConfig(fixtureStack("three-apps")));
-        const prod = (ip: string) => ({ environment: "prod", privateNetworkId: stableUuid("private-network:pn-prod"), name: "pn-prod", ip });
-        const monitoring = (ip: string) => ({ environment: "monitoring", privateNetworkId: "7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f", name: undefined, ip });
+        const prod = (ip: string) => ({
+            environment: "prod",
+            privateNetworkId: stableUuid("private-network:pn-prod"),
+            name: "pn-prod",
+            ip,
+        });
+        const monitoring = (ip: string) => ({
+            environment: "monitoring",
+            privateNetworkId: "7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+            name: undefined,
+            ip,
+        });
         expect(plan.loadBalancers.map(({ owner, name, zone, networks }) => ({ owner, name, zone, networks }))).toEqual([
             // prod's network is declared by name: it gets a stable id; monitoring's declared id is kept. Each LB has its own IPs.
             { owner: "test", name: "private-lb-prod-test", zone: "fr-par-1", networks: [prod("172.16.0.10"), monitoring("172.16.4.10")] },
@@ -43,7 +62,9 @@ describe("seedPlanOf", () => {
             [["backoffice", 443]],
         ]);
         for (const frontend of plan.loadBalancers.flatMap((lb) => lb.frontends)) {
-            expect(frontend.name).toMatch(new RegExp(`^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}_tcp_${frontend.port}$`));
+            expect(frontend.name).toMatch(
+                new RegExp(`^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}_tcp_${frontend.port}$`),
+            );
         }
         expect(plan.zones).toEqual([{ name: "example.net" }]);
         expect(plan.aRecords).toEqual([
@@ -84,7 +105,14 @@ describe("certificateInputsFor", () => {
         const config = loadStackConfig(fixtureStack("three-apps"));
         const mixed = {
             ...config,
-            environments: { ...config.environments, monitoring: { ...config.environments.monitoring, cloudflareZone: undefined, cloudflareZoneId: "0123456789abcdef0123456789abcdef" } },
+            environments: {
+                ...config.environments,
+                monitoring: {
+                    ...config.environments.monitoring,
+                    cloudflareZone: undefined,
+                    cloudflareZoneId: "0123456789abcdef0123456789abcdef",
+                },
+            },
         };
         expect(certificateInputsFor(mixed, appPlans(mixed)[0], LB_ID, ACME)).not.toHaveProperty("cloudflareZones");
     });

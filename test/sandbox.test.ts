@@ -63,7 +63,6 @@ function startSandbox(args: string[], env: NodeJS.ProcessEnv = process.env): Run
     };
 }
 
-
 /** The pids the sandbox printed when Pebble started. */
 function pebblePids(lines: string[]): number[] {
     const line = lines.find((candidate) => candidate.startsWith("✓ Start Pebble"));
@@ -107,12 +106,23 @@ describe("npm start (the sandbox)", () => {
         // The engine's order: check + create, a no-op pass, then a renewal with create-before-delete.
         const pass1 = indexOfLine(lines, /^Pass 1: /);
         indexOfLine(lines, /^✓ test: check \(/, pass1);
-        const created = lines[indexOfLine(lines, new RegExp(`^✓ test: create \\(ACME order at Pebble, DNS-01 TXT on Cloudflare, upload to the LB\\): ${ID}, not after `), pass1)];
+        const created =
+            lines[
+                indexOfLine(
+                    lines,
+                    new RegExp(`^✓ test: create \\(ACME order at Pebble, DNS-01 TXT on Cloudflare, upload to the LB\\): ${ID}, not after `),
+                    pass1,
+                )
+            ];
         const firstId = new RegExp(ID).exec(created)?.[0] as string;
         indexOfLine(lines, new RegExp(`^✓ test: the CCM binds ${firstId} \\(Service annotation 443:<id>\\)`), pass1);
         const pass2 = indexOfLine(lines, /^Pass 2: /, pass1);
         indexOfLine(lines, /^✓ test: check \+ diff: no changes \(/, pass2);
-        const pass3 = indexOfLine(lines, /^Pass 3: the provider's clock moves to \d{4}-\d\d-\d\d \d\d:\d\dZ, past every renewal date/, pass2);
+        const pass3 = indexOfLine(
+            lines,
+            /^Pass 3: the provider's clock moves to \d{4}-\d\d-\d\d \d\d:\d\dZ, past every renewal date/,
+            pass2,
+        );
         indexOfLine(lines, /^✓ test: check \+ diff: replace \(renewalDueAt\)/, pass3);
         const successorLine = lines[indexOfLine(lines, new RegExp(`^✓ test: create the successor: ${ID}`), pass3)];
         const successorId = new RegExp(ID).exec(successorLine)?.[0] as string;
@@ -121,7 +131,10 @@ describe("npm start (the sandbox)", () => {
         indexOfLine(lines, new RegExp(`^✓ test: delete the predecessor ${firstId} \\(`), bound);
 
         // The final table: one row per endpoint, with the successor bound and the predecessor gone.
-        const header = indexOfLine(lines, /^APP\s+NAMES\s+CERTIFICATE\s+NOT AFTER\s+RENEW FROM\s+BOUND FRONTEND\s+REPLACED \(DELETED\)\s+SCALEWAY CALLS\s+CLOUDFLARE CALLS$/);
+        const header = indexOfLine(
+            lines,
+            /^APP\s+NAMES\s+CERTIFICATE\s+NOT AFTER\s+RENEW FROM\s+BOUND FRONTEND\s+REPLACED \(DELETED\)\s+SCALEWAY CALLS\s+CLOUDFLARE CALLS$/,
+        );
         const row = lines[header + 2].split(/\s{2,}/);
         expect(row.slice(0, 3)).toEqual(["test", "test.staging.example.net", successorId]);
         expect(row[3]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\dZ$/);
@@ -143,8 +156,12 @@ describe("npm start (the sandbox)", () => {
     it("runs every app of a stack with two LBs, each app on its LB's frontend for its TLS port", async () => {
         const { code, lines, out } = await startSandbox(THREE_APPS).finished;
         expect(code, out).toBe(0);
-        expect(out).toMatch(/✓ Seed the LB private-lb-prod-test with .*: fr-par-1\/[0-9a-f-]{36}; prod 172\.16\.0\.10, monitoring 172\.16\.4\.10; frontends :443, :8443 \(/);
-        expect(out).toMatch(/✓ Seed the LB private-lb-prod-backoffice with .*: fr-par-1\/[0-9a-f-]{36}; prod 172\.16\.0\.11; frontends :443 \(/);
+        expect(out).toMatch(
+            /✓ Seed the LB private-lb-prod-test with .*: fr-par-1\/[0-9a-f-]{36}; prod 172\.16\.0\.10, monitoring 172\.16\.4\.10; frontends :443, :8443 \(/,
+        );
+        expect(out).toMatch(
+            /✓ Seed the LB private-lb-prod-backoffice with .*: fr-par-1\/[0-9a-f-]{36}; prod 172\.16\.0\.11; frontends :443 \(/,
+        );
         const header = indexOfLine(lines, /^APP\s+NAMES/);
         const rows = lines.slice(header + 2, header + 5).map((line) => line.split(/\s{2,}/));
         expect(rows.map((row) => row.slice(0, 2))).toEqual([
@@ -152,7 +169,11 @@ describe("npm start (the sandbox)", () => {
             ["backoffice", "backoffice.prod.example.net"],
             ["grafana", "grafana.prod.example.net, grafana.monitoring.example.net"],
         ]);
-        expect(rows.map((row) => row[5].replace(/^[0-9a-f-]{36}/, "<uid>"))).toEqual(["<uid>_tcp_443 (:443)", "<uid>_tcp_443 (:443)", "<uid>_tcp_8443 (:8443)"]);
+        expect(rows.map((row) => row[5].replace(/^[0-9a-f-]{36}/, "<uid>"))).toEqual([
+            "<uid>_tcp_443 (:443)",
+            "<uid>_tcp_443 (:443)",
+            "<uid>_tcp_8443 (:8443)",
+        ]);
         expect(lines[header + 5]).toBe("The 2 LBs hold 3 certificates for 3 endpoints; 0 ACME TXT records left on Cloudflare.");
     });
 

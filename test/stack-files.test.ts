@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
+import { z } from "zod";
 import { appPlans, stackConfigFromPulumi } from "../components/config";
 import { appFqdn } from "../components/naming";
 import { checkInputs } from "../components/certificate/validation";
@@ -26,7 +27,8 @@ it("the project has stack files to check", () => {
 describe.each(stacks)("Pulumi.%s.yaml", (stack) => {
     it("validates, holds no secret, and runs: every app reachable, nothing proxied, every policy met", async () => {
         const text = readFileSync(join(projectRoot, `Pulumi.${stack}.yaml`), "utf8");
-        const values = parse(text).config as Record<string, unknown>;
+        // The user's own stack file: read, not trusted.
+        const values = z.object({ config: z.record(z.string(), z.unknown()) }).parse(parse(text)).config;
         expect(Object.keys(values).join(" ")).not.toMatch(/secretKey|accessKey|apiToken|passphrase/i);
         expect(JSON.stringify(values)).not.toMatch(/"secure"|SCW[A-Z0-9]{17}/);
         const config = stackConfigFromPulumi(pulumiConfigOf(stack));
@@ -44,17 +46,32 @@ describe.each(stacks)("Pulumi.%s.yaml", (stack) => {
             expect(lb.name).toBe(plan.loadBalancer.name);
             for (const env of plan.environments) {
                 const fqdn = appFqdn(plan.app.name, config.environments[env].domain);
-                expect({ fqdn, content: records.find((record) => record.name === fqdn)?.content }).toEqual({ fqdn, content: lb.privateIps[env] });
+                expect({ fqdn, content: records.find((record) => record.name === fqdn)?.content }).toEqual({
+                    fqdn,
+                    content: lb.privateIps[env],
+                });
             }
-            const service = world.byType(RESOURCE_TYPES.service).find((candidate) => (candidate.inputs.metadata as { namespace: string }).namespace === plan.app.namespace && candidate.name === plan.app.name);
-            expect((service?.inputs.metadata as { annotations: Record<string, string> }).annotations["service.beta.kubernetes.io/scw-loadbalancer-id"]).toBe(lb.id);
+            const service = world
+                .byType(RESOURCE_TYPES.service)
+                .find(
+                    (candidate) =>
+                        (candidate.inputs.metadata as { namespace: string }).namespace === plan.app.namespace &&
+                        candidate.name === plan.app.name,
+                );
+            expect(
+                (service?.inputs.metadata as { annotations: Record<string, string> }).annotations[
+                    "service.beta.kubernetes.io/scw-loadbalancer-id"
+                ],
+            ).toBe(lb.id);
         }
         expect(records.length).toBeGreaterThan(0);
         expect(records.filter((record) => record.proxied !== false)).toEqual([]);
 
         const violations = world.resources.flatMap((resource) => {
             const props = resource.type === RESOURCE_TYPES.certificate ? checkInputs(resource.inputs).inputs : resource.inputs;
-            return ENTRANCE_POLICIES.flatMap((policy) => policy.validate(resource.type, props, {}).map((message) => `${policy.name} on ${resource.name}: ${message}`));
+            return ENTRANCE_POLICIES.flatMap((policy) =>
+                policy.validate(resource.type, props, {}).map((message) => `${policy.name} on ${resource.name}: ${message}`),
+            );
         });
         expect(violations).toEqual([]);
     });

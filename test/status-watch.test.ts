@@ -91,14 +91,26 @@ interface Run {
 async function status(argv: string[], env: Record<string, string> = { ...scaleway.env, STATUS_WEBHOOK_URL: webhook.url }): Promise<Run> {
     let out = "";
     let err = "";
-    const code = await runStatus(argv, { env, root: fixture.root, retry: FAST_RETRY, out: (text) => (out += text), err: (text) => (err += text) });
+    const code = await runStatus(argv, {
+        env,
+        root: fixture.root,
+        retry: FAST_RETRY,
+        out: (text) => (out += text),
+        err: (text) => (err += text),
+    });
     return { code, out, err };
 }
 
 async function upload(lb: LoadBalancerSnapshot, validity: { daysAgo: number; daysLeft: number }, name: string): Promise<string> {
     const now = Date.now();
-    const chain = await createTestChain({ dnsNames: [NAME], notBefore: new Date(now - validity.daysAgo * DAY_MS), notAfter: new Date(now + validity.daysLeft * DAY_MS) });
-    const certificates = createLoadBalancerCertificates({ credentials: { accessKey: scaleway.credentials.accessKey, secretKey: scaleway.credentials.secretKey, apiUrl: scaleway.url } });
+    const chain = await createTestChain({
+        dnsNames: [NAME],
+        notBefore: new Date(now - validity.daysAgo * DAY_MS),
+        notAfter: new Date(now + validity.daysLeft * DAY_MS),
+    });
+    const certificates = createLoadBalancerCertificates({
+        credentials: { accessKey: scaleway.credentials.accessKey, secretKey: scaleway.credentials.secretKey, apiUrl: scaleway.url },
+    });
     const zonedId = await certificates.uploadCertificate(`${lb.zone}/${lb.id}`, name, chain.scalewayBundlePem);
     return zonedId.slice(zonedId.indexOf("/") + 1);
 }
@@ -129,7 +141,9 @@ describe("the webhook notice", () => {
         expect(post).toMatchObject({ path: `/services/${WEBHOOK_TOKEN}`, contentType: "application/json" });
         expect(Object.keys(post.body as object)).toEqual(["text"]);
         const lines = (post.body as { text: string }).text.split("\n");
-        expect(lines[0]).toMatch(/^scw-private-lb status: stack watch \(environment watch, LB private-lb-watch-test\) has 1 problem, checked \d{4}-\d\d-\d\d \d\d:\d\dZ$/);
+        expect(lines[0]).toMatch(
+            /^scw-private-lb status: stack watch \(environment watch, LB private-lb-watch-test\) has 1 problem, checked \d{4}-\d\d-\d\d \d\d:\d\dZ$/,
+        );
         expect(lines.slice(1)).toEqual([expect.stringMatching(/^- \[certificate-unused\] certificate left-over is used by no frontend/)]);
         expectNoToken(run);
     });
@@ -143,11 +157,17 @@ describe("the webhook notice", () => {
 
     it("posts that the check could not run (exit 2)", async () => {
         const closed = await freeTcpPort();
-        const run = await status(["--stack", "watch", "--skip-dns"], { ...scaleway.env, SCW_API_URL: `http://127.0.0.1:${closed}`, STATUS_WEBHOOK_URL: webhook.url });
+        const run = await status(["--stack", "watch", "--skip-dns"], {
+            ...scaleway.env,
+            SCW_API_URL: `http://127.0.0.1:${closed}`,
+            STATUS_WEBHOOK_URL: webhook.url,
+        });
         expect(run.code).toBe(2);
         expect(webhook.received).toHaveLength(1);
         expect((webhook.received[0].body as { text: string }).text).toMatch(
-            new RegExp(`^scw-private-lb status: the check of stack watch could not run: the check could not run: Scaleway API at http://127\\.0\\.0\\.1:${closed}: `),
+            new RegExp(
+                `^scw-private-lb status: the check of stack watch could not run: the check could not run: Scaleway API at http://127\\.0\\.0\\.1:${closed}: `,
+            ),
         );
     });
 
@@ -158,16 +178,24 @@ describe("the webhook notice", () => {
         const run = await status(["--stack", "watch", "--skip-dns"]);
         expect(run.code).toBe(1);
         expect(run.out).toContain("[certificate-unused]");
-        expect(run.err).toMatch(/^status: the webhook in STATUS_WEBHOOK_URL \(127\.0\.0\.1:\d+\) answered HTTP 404: \{"error":"no_service"\}\n$/);
+        expect(run.err).toMatch(
+            /^status: the webhook in STATUS_WEBHOOK_URL \(127\.0\.0\.1:\d+\) answered HTTP 404: \{"error":"no_service"\}\n$/,
+        );
         expectNoToken(run);
     });
 
     it("refuses a webhook URL that is not https before checking anything (exit 2)", async () => {
-        const run = await status(["--stack", "watch", "--skip-dns"], { ...scaleway.env, STATUS_WEBHOOK_URL: `http://hooks.example.com/services/${WEBHOOK_TOKEN}` });
+        const run = await status(["--stack", "watch", "--skip-dns"], {
+            ...scaleway.env,
+            STATUS_WEBHOOK_URL: `http://hooks.example.com/services/${WEBHOOK_TOKEN}`,
+        });
         expect(run.code).toBe(2);
         expect(run.err).toBe("status: STATUS_WEBHOOK_URL must be an https:// URL (the webhook's token travels in it), got a http: URL\n");
         expect(scaleway.calls).toHaveLength(0);
-        const notUrl = await status(["--stack", "watch", "--skip-dns"], { ...scaleway.env, STATUS_WEBHOOK_URL: "hooks.slack.com/services/x" });
+        const notUrl = await status(["--stack", "watch", "--skip-dns"], {
+            ...scaleway.env,
+            STATUS_WEBHOOK_URL: "hooks.slack.com/services/x",
+        });
         expect(notUrl.err).toContain("STATUS_WEBHOOK_URL is not a URL");
         expectNoToken(run);
     });
@@ -184,7 +212,9 @@ describe("--expires-within", () => {
         );
         const without = await status(["--stack", "watch", "--skip-dns", "--json"]);
         expect(without.code).toBe(1);
-        expect((JSON.parse(without.out) as StatusReport).loadBalancers[0].problems.map((problem) => problem.kind)).toEqual(["renewal-overdue"]);
+        expect((JSON.parse(without.out) as StatusReport).loadBalancers[0].problems.map((problem) => problem.kind)).toEqual([
+            "renewal-overdue",
+        ]);
     });
 
     it("leaves a certificate alone when it expires after the threshold", async () => {

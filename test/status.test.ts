@@ -94,7 +94,12 @@ const FRESH = { daysAgo: 1, daysLeft: 89 };
 async function healthyStaging(): Promise<{ lb: LoadBalancerSnapshot; certificateId: string; frontendName: string }> {
     const lb = seedStagingLb();
     const certificateId = await upload(lb, FRESH);
-    const frontend = server.seedFrontend({ lbId: lb.id, name: "4f1c2e3d-aaaa-4bbb-8ccc-123456789abc_tcp_443", inboundPort: 443, certificateIds: [certificateId] });
+    const frontend = server.seedFrontend({
+        lbId: lb.id,
+        name: "4f1c2e3d-aaaa-4bbb-8ccc-123456789abc_tcp_443",
+        inboundPort: 443,
+        certificateIds: [certificateId],
+    });
     return { lb, certificateId, frontendName: frontend.name };
 }
 
@@ -122,10 +127,23 @@ describe("status against the local Scaleway API", () => {
 
         const { code, report } = await statusJson("--stack", ONE_APP, "--skip-dns");
         expect(code).toBe(0);
-        expect(report).toMatchObject({ stack: "one-app", environment: "staging", expected: [{ name: STAGING_LB, zone: "fr-par-1" }], healthy: true, dnsChecked: false, problems: [] });
+        expect(report).toMatchObject({
+            stack: "one-app",
+            environment: "staging",
+            expected: [{ name: STAGING_LB, zone: "fr-par-1" }],
+            healthy: true,
+            dnsChecked: false,
+            problems: [],
+        });
         expect(report.loadBalancers).toHaveLength(1);
         const [certificate] = report.loadBalancers[0].certificates;
-        expect(certificate).toMatchObject({ id: `fr-par-1/${certificateId}`, status: "ready", names: [STAGING_NAME], daysLeft: 88, usedBy: [`${frontendName} (:443)`] });
+        expect(certificate).toMatchObject({
+            id: `fr-par-1/${certificateId}`,
+            status: "ready",
+            names: [STAGING_NAME],
+            daysLeft: 88,
+            usedBy: [`${frontendName} (:443)`],
+        });
         // Staging renews 30 days before expiry (renewalMinDaysRemaining), earlier than the 1/3 rule (also 30 days for 90).
         const dueInDays = (Date.parse(certificate.renewalDueAt ?? "") - Date.now()) / DAY_MS;
         expect(dueInDays).toBeGreaterThan(58.9);
@@ -150,7 +168,9 @@ describe("status against the local Scaleway API", () => {
         server.seedFrontend({ lbId: lb.id, name: "frontend-443", inboundPort: 443, certificateIds: [expired] });
         const run = await status("--stack", ONE_APP, "--skip-dns");
         expect(run.code).toBe(1);
-        expect(run.out).toMatch(/\[certificate-expired\] certificate expired cert expired on \d{4}-\d\d-\d\d \d\d:\d\dZ and is still on the LB/);
+        expect(run.out).toMatch(
+            /\[certificate-expired\] certificate expired cert expired on \d{4}-\d\d-\d\d \d\d:\d\dZ and is still on the LB/,
+        );
         const { report } = await statusJson("--stack", ONE_APP, "--skip-dns");
         expect(kinds(report)).toEqual(["certificate-expired"]);
         expect(report.loadBalancers[0].certificates[0].daysLeft).toBe(-1);
@@ -162,7 +182,9 @@ describe("status against the local Scaleway API", () => {
         const failed = await upload(lb, FRESH, "broken cert");
         const run = await status("--stack", ONE_APP, "--skip-dns");
         expect(run.code).toBe(1);
-        expect(run.out).toContain("[certificate-error] certificate broken cert is in status error (certificate chain is incomplete) and still on the LB");
+        expect(run.out).toContain(
+            "[certificate-error] certificate broken cert is in status error (certificate chain is incomplete) and still on the LB",
+        );
         const { report } = await statusJson("--stack", ONE_APP, "--skip-dns");
         expect(kinds(report)).toEqual(["certificate-error"]);
         expect(report.loadBalancers[0].problems[0].subject).toBe(`fr-par-1/${failed}`);
@@ -175,7 +197,9 @@ describe("status against the local Scaleway API", () => {
         server.seedFrontend({ lbId: lb.id, name: "frontend-443", inboundPort: 443, certificateIds: [first, second] });
         const run = await status("--stack", ONE_APP, "--skip-dns");
         expect(run.code).toBe(1);
-        expect(run.out).toContain(`[frontend-several-certificates] frontend frontend-443 (:443) carries 2 certificates (${first}, ${second})`);
+        expect(run.out).toContain(
+            `[frontend-several-certificates] frontend frontend-443 (:443) carries 2 certificates (${first}, ${second})`,
+        );
         const { report } = await statusJson("--stack", ONE_APP, "--skip-dns");
         expect(kinds(report)).toEqual(["frontend-several-certificates"]);
     });
@@ -199,7 +223,9 @@ describe("status against the local Scaleway API", () => {
         server.seedFrontend({ lbId: lb.id, name: "frontend-443", inboundPort: 443, certificateIds: [old] });
         const run = await status("--stack", ONE_APP, "--skip-dns");
         expect(run.code).toBe(1);
-        expect(run.out).toMatch(/\[renewal-overdue\] certificate old cert on frontend-443 \(:443\) was due for renewal on \S+ \S+ \(2[45] days left\): run pulumi up/);
+        expect(run.out).toMatch(
+            /\[renewal-overdue\] certificate old cert on frontend-443 \(:443\) was due for renewal on \S+ \S+ \(2[45] days left\): run pulumi up/,
+        );
         const { report } = await statusJson("--stack", ONE_APP, "--skip-dns");
         expect(kinds(report)).toEqual(["renewal-overdue"]);
     });
@@ -215,11 +241,21 @@ describe("status against the local Scaleway API", () => {
         try {
             bare.seedLoadBalancer({ name: STAGING_LB, privateNetworks: [{ id: STAGING_NETWORK, ip: STAGING_IP }] });
             let out = "";
-            const code = await runStatus(["--stack", ONE_APP, "--skip-dns", "--json"], { env: bare.env, retry: FAST_RETRY, out: (text) => (out += text), err: () => undefined });
+            const code = await runStatus(["--stack", ONE_APP, "--skip-dns", "--json"], {
+                env: bare.env,
+                retry: FAST_RETRY,
+                out: (text) => (out += text),
+                err: () => undefined,
+            });
             expect(code).toBe(1);
             expect(kinds(JSON.parse(out) as StatusReport)).toEqual(["tls-frontend-missing"]);
             let human = "";
-            await runStatus(["--stack", ONE_APP, "--skip-dns"], { env: bare.env, retry: FAST_RETRY, out: (text) => (human += text), err: () => undefined });
+            await runStatus(["--stack", ONE_APP, "--skip-dns"], {
+                env: bare.env,
+                retry: FAST_RETRY,
+                out: (text) => (human += text),
+                err: () => undefined,
+            });
             expect(human).toContain("  (no certificates)\n\n  (no frontends)");
             expect(human).toContain("[tls-frontend-missing] no frontend on port 443 for app test: the CCM has not created it");
         } finally {
@@ -268,8 +304,16 @@ describe("status of a stack whose network is known by name", () => {
 
     it("expects one LB per app that owns one, each with the TLS ports of the apps on it", async () => {
         const prodNetwork = { id: "0f6b1d2e-3c4a-4b5d-8e6f-7a8b9c0d1e2f", name: "pn-prod", ip: "172.16.0.10/22" };
-        server.seedLoadBalancer({ name: "private-lb-prod-test", zone: "fr-par-1", privateNetworks: [prodNetwork, { id: "7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f", ip: "172.16.4.10/22" }] });
-        server.seedLoadBalancer({ name: "private-lb-prod-backoffice", zone: "fr-par-1", privateNetworks: [{ ...prodNetwork, ip: "172.16.0.11/22" }] });
+        server.seedLoadBalancer({
+            name: "private-lb-prod-test",
+            zone: "fr-par-1",
+            privateNetworks: [prodNetwork, { id: "7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f", ip: "172.16.4.10/22" }],
+        });
+        server.seedLoadBalancer({
+            name: "private-lb-prod-backoffice",
+            zone: "fr-par-1",
+            privateNetworks: [{ ...prodNetwork, ip: "172.16.0.11/22" }],
+        });
         const { code, report } = await statusJson("--stack", THREE_APPS, "--skip-dns");
         expect(code).toBe(1);
         expect(report.expected).toEqual([
@@ -285,13 +329,21 @@ describe("status of a stack whose network is known by name", () => {
                     "no frontend on port 8443 for app grafana: the CCM has not created it (check the Service and the CCM's events)",
                 ],
             ],
-            ["private-lb-prod-backoffice", { prod: "172.16.0.11" }, ["no frontend on port 443 for app backoffice: the CCM has not created it (check the Service and the CCM's events)"]],
+            [
+                "private-lb-prod-backoffice",
+                { prod: "172.16.0.11" },
+                ["no frontend on port 443 for app backoffice: the CCM has not created it (check the Service and the CCM's events)"],
+            ],
         ]);
         expect(report.problems).toEqual([]);
     });
 
     it("reports a network name that matches nothing", async () => {
-        server.seedLoadBalancer({ name: "private-lb-prod-test", zone: "fr-par-1", privateNetworks: [{ id: "0f6b1d2e-3c4a-4b5d-8e6f-7a8b9c0d1e2f", name: "pn-other", ip: "172.16.0.10/22" }] });
+        server.seedLoadBalancer({
+            name: "private-lb-prod-test",
+            zone: "fr-par-1",
+            privateNetworks: [{ id: "0f6b1d2e-3c4a-4b5d-8e6f-7a8b9c0d1e2f", name: "pn-other", ip: "172.16.0.10/22" }],
+        });
         const { code, report } = await statusJson("--stack", THREE_APPS, "--skip-dns");
         expect(code).toBe(1);
         expect(report.problems.map((problem) => problem.kind)).toContain("private-network-unresolved");
@@ -303,7 +355,14 @@ async function stagingZone(records: { name: string; content: string; proxied?: b
     const zone = cloudflare.addZone("example.net");
     const client = new Cloudflare({ apiToken: cloudflare.apiToken, baseURL: cloudflare.baseUrl });
     for (const record of records) {
-        await client.dns.records.create({ zone_id: zone.id, type: "A", name: record.name, content: record.content, ttl: 120, proxied: record.proxied ?? false });
+        await client.dns.records.create({
+            zone_id: zone.id,
+            type: "A",
+            name: record.name,
+            content: record.content,
+            ttl: 120,
+            proxied: record.proxied ?? false,
+        });
     }
 }
 
@@ -314,11 +373,15 @@ describe("status checks the Cloudflare A records", () => {
         const human = await status("--stack", ONE_APP);
         expect(human.code).toBe(0);
         expect(human.out).not.toContain("DNS not checked");
-        expect(human.out.split("\n").find((line) => line.startsWith(STAGING_NAME))).toMatch(new RegExp(`^${STAGING_NAME}\\s+staging\\s+${STAGING_IP}\\s+${STAGING_IP}\\s+yes$`));
+        expect(human.out.split("\n").find((line) => line.startsWith(STAGING_NAME))).toMatch(
+            new RegExp(`^${STAGING_NAME}\\s+staging\\s+${STAGING_IP}\\s+${STAGING_IP}\\s+yes$`),
+        );
         const { code, report } = await statusJson("--stack", ONE_APP);
         expect(code).toBe(0);
         expect(report.dnsChecked).toBe(true);
-        expect(report.loadBalancers[0].dns).toEqual([{ app: "test", environment: "staging", fqdn: STAGING_NAME, expected: STAGING_IP, actual: [STAGING_IP], ok: true }]);
+        expect(report.loadBalancers[0].dns).toEqual([
+            { app: "test", environment: "staging", fqdn: STAGING_NAME, expected: STAGING_IP, actual: [STAGING_IP], ok: true },
+        ]);
     });
 
     it("reports a name with no A record", async () => {
@@ -334,7 +397,9 @@ describe("status checks the Cloudflare A records", () => {
         await stagingZone([{ name: STAGING_NAME, content: "10.0.0.7" }]);
         const run = await status("--stack", ONE_APP);
         expect(run.code).toBe(1);
-        expect(run.out).toContain(`[dns-record-wrong] ${STAGING_NAME} points at 10.0.0.7, not at the LB's private IP in staging (${STAGING_IP})`);
+        expect(run.out).toContain(
+            `[dns-record-wrong] ${STAGING_NAME} points at 10.0.0.7, not at the LB's private IP in staging (${STAGING_IP})`,
+        );
         const { report } = await statusJson("--stack", ONE_APP);
         expect(kinds(report)).toEqual(["dns-record-wrong"]);
         expect(report.loadBalancers[0].dns[0]).toMatchObject({ expected: STAGING_IP, actual: ["10.0.0.7"], ok: false });
@@ -352,7 +417,9 @@ describe("status checks the Cloudflare A records", () => {
         await healthyStaging();
         const run = await status("--stack", ONE_APP);
         expect(run.code).toBe(1);
-        expect(run.out).toContain(`[dns-lookup-failed] Cloudflare lookup of ${STAGING_NAME} failed: 0 Cloudflare zones named example.net are visible to this token`);
+        expect(run.out).toContain(
+            `[dns-lookup-failed] Cloudflare lookup of ${STAGING_NAME} failed: 0 Cloudflare zones named example.net are visible to this token`,
+        );
     });
 });
 
@@ -378,7 +445,12 @@ describe("status usage and credential errors (exit 2)", () => {
             copyFileSync(join(projectRoot, "Pulumi.yaml"), join(root, "Pulumi.yaml"));
             writeFileSync(join(root, "Pulumi.broken.yaml"), "config:\n  scw-private-lb:environment: prod: oops\n");
             let err = "";
-            const code = await runStatus(["--stack", "broken", "--skip-dns"], { env: server.env, root, out: () => undefined, err: (text) => (err += text) });
+            const code = await runStatus(["--stack", "broken", "--skip-dns"], {
+                env: server.env,
+                root,
+                out: () => undefined,
+                err: (text) => (err += text),
+            });
             expect(code).toBe(2);
             expect(err).toMatch(/^status: Pulumi\.broken\.yaml is not valid YAML: /);
         } finally {
@@ -419,7 +491,9 @@ describe("status usage and credential errors (exit 2)", () => {
             err: (text) => (err += text),
         });
         expect(code).toBe(2);
-        expect(err).toMatch(new RegExp(`^status: the check could not run: Scaleway API at http://127\\.0\\.0\\.1:${closedPort}: .*ECONNREFUSED`));
+        expect(err).toMatch(
+            new RegExp(`^status: the check could not run: Scaleway API at http://127\\.0\\.0\\.1:${closedPort}: .*ECONNREFUSED`),
+        );
     });
 });
 

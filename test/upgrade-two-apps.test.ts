@@ -20,12 +20,29 @@ describe("upgrading a two-app stack of the one-LB layout", () => {
         expect(claimedTwice(world)).toEqual([]);
         expect(world.resources).toHaveLength(LEGACY_TWO_APPS_URNS.length);
         // What decides a replacement keeps its value: the LB's name, the networks, the Services' names, the records' names.
-        expect(world.one("scaleway:loadbalancers/loadBalancer:LoadBalancer").inputs).toMatchObject({ name: "private-lb-prod-test", type: "LB-S", zone: "fr-par-1" });
-        expect(world.byType("kubernetes:core/v1:Service").map((service) => (service.inputs.metadata as { name: string }).name).sort()).toEqual(["backoffice-lb-private", "test-lb-private"]);
-        expect(claimedBy["scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:dns:PrivateDnsRecords$cloudflare:index/dnsRecord:DnsRecord::backoffice-dns-monitoring"]).toEqual([
+        expect(world.one("scaleway:loadbalancers/loadBalancer:LoadBalancer").inputs).toMatchObject({
+            name: "private-lb-prod-test",
+            type: "LB-S",
+            zone: "fr-par-1",
+        });
+        expect(
+            world
+                .byType("kubernetes:core/v1:Service")
+                .map((service) => (service.inputs.metadata as { name: string }).name)
+                .sort(),
+        ).toEqual(["backoffice-lb-private", "test-lb-private"]);
+        expect(
+            claimedBy[
+                "scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:dns:PrivateDnsRecords$cloudflare:index/dnsRecord:DnsRecord::backoffice-dns-monitoring"
+            ],
+        ).toEqual([
             "scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:dns:PrivateDnsRecords$cloudflare:index/dnsRecord:DnsRecord::backoffice-monitoring",
         ]);
-        expect(claimedBy["scw-private-lb:loadbalancer:PrivateLoadBalancer$scaleway:loadbalancers/privateNetwork:PrivateNetwork::private-lb-pn-monitoring"]).toEqual([
+        expect(
+            claimedBy[
+                "scw-private-lb:loadbalancer:PrivateLoadBalancer$scaleway:loadbalancers/privateNetwork:PrivateNetwork::private-lb-pn-monitoring"
+            ],
+        ).toEqual([
             "scw-private-lb:loadbalancer:PrivateLoadBalancer$scaleway:loadbalancers/privateNetwork:PrivateNetwork::test-monitoring",
         ]);
     });

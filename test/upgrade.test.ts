@@ -21,20 +21,22 @@ describe("upgrading a one-app stack of the one-LB layout", () => {
                 "scw-private-lb:loadbalancer:PrivateLoadBalancer$scaleway:loadbalancers/privateNetwork:PrivateNetwork::test-staging",
             ],
             "scw-private-lb:certificate:AcmeCertificate::test-certificate": ["scw-private-lb:certificate:AcmeCertificate::test"],
-            "scw-private-lb:certificate:AcmeCertificate$pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate::test-certificate-certificate": [
-                "scw-private-lb:certificate:AcmeCertificate$pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate::test-certificate",
-            ],
+            "scw-private-lb:certificate:AcmeCertificate$pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate::test-certificate-certificate":
+                ["scw-private-lb:certificate:AcmeCertificate$pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate::test-certificate"],
             "scw-private-lb:endpoint:PrivateEndpoint::test": ["scw-private-lb:endpoint:PrivateEndpoint::test"],
-            "scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:kubernetes:PrivateService::test-service": ["scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:kubernetes:PrivateService::test"],
-            "scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:kubernetes:PrivateService$kubernetes:core/v1:Service::test-service-service": [
-                "scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:kubernetes:PrivateService$kubernetes:core/v1:Service::test",
+            "scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:kubernetes:PrivateService::test-service": [
+                "scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:kubernetes:PrivateService::test",
             ],
-            "scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:dns:PrivateDnsRecords::test-dns": ["scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:dns:PrivateDnsRecords::test"],
-            "scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:dns:PrivateDnsRecords$cloudflare:index/dnsRecord:DnsRecord::test-dns-staging": [
-                "scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:dns:PrivateDnsRecords$cloudflare:index/dnsRecord:DnsRecord::test-staging",
+            "scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:kubernetes:PrivateService$kubernetes:core/v1:Service::test-service-service":
+                ["scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:kubernetes:PrivateService$kubernetes:core/v1:Service::test"],
+            "scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:dns:PrivateDnsRecords::test-dns": [
+                "scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:dns:PrivateDnsRecords::test",
             ],
+            "scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:dns:PrivateDnsRecords$cloudflare:index/dnsRecord:DnsRecord::test-dns-staging":
+                [
+                    "scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:dns:PrivateDnsRecords$cloudflare:index/dnsRecord:DnsRecord::test-staging",
+                ],
             "tls:index/privateKey:PrivateKey::acme-account-key": ["tls:index/privateKey:PrivateKey::acme-account-key"],
         });
     });
-
 });

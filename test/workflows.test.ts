@@ -56,7 +56,10 @@ const up = load("pulumi-up.yml");
 const renewal = load("renewal.yml");
 const status = load("status.yml");
 const workflows = { "pulumi.yml": main, "pulumi-up.yml": up, "renewal.yml": renewal, "status.yml": status };
-const rootPackage = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies: Record<string, string>; engines: { node: string } };
+const rootPackage = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+    dependencies: Record<string, string>;
+    engines: { node: string };
+};
 
 const SECRET_EXPRESSION = /^\$\{\{ secrets\.([A-Z0-9_]+) \}\}$/;
 const CREDENTIAL_NAME = /KEY|SECRET|TOKEN|PASSPHRASE|PASSWORD|CREDENTIAL|KUBE_?CONFIG|WEBHOOK/i;
@@ -77,7 +80,9 @@ function credentialCarriers(workflow: Workflow): Array<[string, Record<string, u
     const carriers: Array<[string, Record<string, unknown>]> = [["env", workflow.env ?? {}]];
     for (const [jobName, job] of Object.entries(workflow.jobs)) {
         carriers.push([`${jobName}.env`, job.env ?? {}], [`${jobName}.with`, job.with ?? {}]);
-        (job.steps ?? []).forEach((step, index) => carriers.push([`${jobName}.steps[${index}].env`, step.env ?? {}], [`${jobName}.steps[${index}].with`, step.with ?? {}]));
+        (job.steps ?? []).forEach((step, index) =>
+            carriers.push([`${jobName}.steps[${index}].env`, step.env ?? {}], [`${jobName}.steps[${index}].with`, step.with ?? {}]),
+        );
     }
     return carriers;
 }
@@ -110,8 +115,9 @@ describe("triggers", () => {
     });
 
     it("renews and watches on schedules of their own, and on demand", () => {
+        const cron: unknown = expect.stringMatching(/^(\S+\s+){4}\S+$/);
         for (const { workflow } of [renewal, status]) {
-            expect(workflow.on).toEqual({ schedule: [{ cron: expect.stringMatching(/^(\S+\s+){4}\S+$/) }], workflow_dispatch: {} });
+            expect(workflow.on).toEqual({ schedule: [{ cron }], workflow_dispatch: {} });
         }
     });
 });
@@ -210,7 +216,8 @@ describe("the Pulumi action", () => {
         });
         expect(pulumiStep(main.workflow.jobs.preview).env).toEqual(expected("PREVIEW_"));
         expect(pulumiStep(up.workflow.jobs.up).env).toEqual(expected(""));
-        const kubeconfigSecrets = (job: Job) => (job.steps ?? []).flatMap((step) => (step.env?.KUBE_CONFIG === undefined ? [] : [step.env.KUBE_CONFIG]));
+        const kubeconfigSecrets = (job: Job) =>
+            (job.steps ?? []).flatMap((step) => (step.env?.KUBE_CONFIG === undefined ? [] : [step.env.KUBE_CONFIG]));
         expect(kubeconfigSecrets(main.workflow.jobs.preview)).toEqual(["${{ secrets.PREVIEW_KUBE_CONFIG }}"]);
         expect(kubeconfigSecrets(up.workflow.jobs.up)).toEqual(["${{ secrets.KUBE_CONFIG }}"]);
     });
@@ -226,7 +233,10 @@ describe("permissions and concurrency", () => {
     it("grants pull-requests: write to the commenting preview job and no write anywhere else", () => {
         const grants: string[] = [];
         for (const [file, { workflow }] of Object.entries(workflows)) {
-            const scopes: Array<[string, Permissions | undefined]> = [["(workflow)", workflow.permissions], ...Object.entries(workflow.jobs).map(([name, job]): [string, Permissions | undefined] => [name, job.permissions])];
+            const scopes: Array<[string, Permissions | undefined]> = [
+                ["(workflow)", workflow.permissions],
+                ...Object.entries(workflow.jobs).map(([name, job]): [string, Permissions | undefined] => [name, job.permissions]),
+            ];
             for (const [scope, permissions] of scopes) {
                 if (typeof permissions === "string") {
                     grants.push(`${file} ${scope}: ${permissions}`);
@@ -271,13 +281,21 @@ describe("no secret is inlined", () => {
     });
 
     it("never expands an expression inside a shell script (secrets reach scripts through env only)", () => {
-        const scripts = Object.values(workflows).flatMap(({ workflow }) => Object.values(workflow.jobs).flatMap((job) => (job.steps ?? []).flatMap((step) => (step.run ? [step.run] : []))));
+        const scripts = Object.values(workflows).flatMap(({ workflow }) =>
+            Object.values(workflow.jobs).flatMap((job) => (job.steps ?? []).flatMap((step) => (step.run ? [step.run] : []))),
+        );
         expect(scripts.length).toBeGreaterThan(0);
         expect(scripts.filter((script) => script.includes("${{"))).toEqual([]);
     });
 
     it("holds nothing that looks like a Scaleway key, a UUID, an AWS key, a PEM block or a token, comments included", () => {
-        const looksSecret = [/SCW[A-Z0-9]{17}/, /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i, /\bAKIA[0-9A-Z]{16}\b/, /-----BEGIN /, /[A-Za-z0-9_-]{40,}/];
+        const looksSecret = [
+            /SCW[A-Z0-9]{17}/,
+            /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i,
+            /\bAKIA[0-9A-Z]{16}\b/,
+            /-----BEGIN /,
+            /[A-Za-z0-9_-]{40,}/,
+        ];
         for (const { text, workflow } of Object.values(workflows)) {
             for (const pattern of looksSecret) {
                 expect(text).not.toMatch(pattern);
@@ -289,7 +307,9 @@ describe("no secret is inlined", () => {
 
 /** The shell scripts of a job's steps, in order, with the step's name. */
 function scriptsOf(job: Job): { name: string; run: string; env: Record<string, unknown> }[] {
-    return (job.steps ?? []).flatMap((step) => (step.run === undefined ? [] : [{ name: step.name ?? step.run, run: step.run, env: step.env ?? {} }]));
+    return (job.steps ?? []).flatMap((step) =>
+        step.run === undefined ? [] : [{ name: step.name ?? step.run, run: step.run, env: step.env ?? {} }],
+    );
 }
 
 function indexOfScript(job: Job, pattern: RegExp): number {
@@ -307,7 +327,12 @@ describe("renewal: on a schedule, with nobody in the loop, bounded to certificat
         expect(job.environment).toBe("${{ matrix.environment }}");
         expect(job.strategy).toEqual({
             "fail-fast": false,
-            matrix: { include: [{ stack: "staging", environment: "staging" }, { stack: "prod", environment: "production-renewal" }] },
+            matrix: {
+                include: [
+                    { stack: "staging", environment: "staging" },
+                    { stack: "prod", environment: "production-renewal" },
+                ],
+            },
         });
         // The approval gate of `production` stays on every other change to prod.
         expect(job.strategy?.matrix.include?.map((entry) => entry.environment)).not.toContain("production");
@@ -322,7 +347,10 @@ describe("renewal: on a schedule, with nobody in the loop, bounded to certificat
     it("checks the stack and the schedule, refreshes, previews as JSON, runs the guard, and only then updates the guard's targets", () => {
         const scripts = scriptsOf(job);
         const check = indexOfScript(job, /^npm run check -- --stack "\$STACK" --renewal-workflow \.github\/workflows\/renewal\.yml$/);
-        const guardStep = indexOfScript(job, /npm run --silent renewal-guard -- --plan "\$RUNNER_TEMP\/plan\.json" --targets "\$RUNNER_TEMP\/targets\.txt"/);
+        const guardStep = indexOfScript(
+            job,
+            /npm run --silent renewal-guard -- --plan "\$RUNNER_TEMP\/plan\.json" --targets "\$RUNNER_TEMP\/targets\.txt"/,
+        );
         const upStep = indexOfScript(job, /pulumi up /);
         expect(check).toBeLessThan(guardStep);
         expect(guardStep).toBeLessThan(upStep);
@@ -338,15 +366,24 @@ describe("renewal: on a schedule, with nobody in the loop, bounded to certificat
         const upScript = scripts[upStep].run;
         expect(upScript).toContain('if [ ! -s "$RUNNER_TEMP/targets.txt" ]; then echo "Nothing to renew."; exit 0; fi');
         expect(upScript).toContain('while IFS= read -r urn; do targets+=(--target "$urn"); done < "$RUNNER_TEMP/targets.txt"');
-        expect(upScript).toMatch(/pulumi up --stack "\$STACK" --yes --skip-preview --non-interactive --policy-pack policy "\$\{targets\[@\]\}"$/m);
+        expect(upScript).toMatch(
+            /pulumi up --stack "\$STACK" --yes --skip-preview --non-interactive --policy-pack policy "\$\{targets\[@\]\}"$/m,
+        );
         // No other step of the job changes anything.
-        const pulumiCommands = scripts.flatMap((script) => script.run.split("\n").filter((line) => /^\s*pulumi /.test(line)).map((line) => line.trim().split(" ")[1]));
+        const pulumiCommands = scripts.flatMap((script) =>
+            script.run
+                .split("\n")
+                .filter((line) => /^\s*pulumi /.test(line))
+                .map((line) => line.trim().split(" ")[1]),
+        );
         expect(pulumiCommands).toEqual(["login", "refresh", "preview", "up"]);
     });
 
     it("installs the CLI of the SDK's version without running a command through the action", () => {
         const steps = stepsUsing(job, "pulumi/actions");
-        expect(steps.map((step) => [step.uses, step.with])).toEqual([["pulumi/actions@v7", { "pulumi-version": rootPackage.dependencies["@pulumi/pulumi"] }]]);
+        expect(steps.map((step) => [step.uses, step.with])).toEqual([
+            ["pulumi/actions@v7", { "pulumi-version": rootPackage.dependencies["@pulumi/pulumi"] }],
+        ]);
     });
 
     it("passes the environment's read-write credentials to the Pulumi steps only", () => {
@@ -361,14 +398,26 @@ describe("renewal: on a schedule, with nobody in the loop, bounded to certificat
         };
         const withPulumi = scriptsOf(job).filter((script) => /pulumi /.test(script.run));
         expect(withPulumi.map((script) => script.env)).toEqual([pulumiEnv, pulumiEnv]);
-        expect(scriptsOf(job).filter((script) => !/pulumi /.test(script.run) && Object.keys(script.env).some((name) => name !== "KUBE_CONFIG"))).toEqual([]);
+        expect(
+            scriptsOf(job).filter(
+                (script) => !/pulumi /.test(script.run) && Object.keys(script.env).some((name) => name !== "KUBE_CONFIG"),
+            ),
+        ).toEqual([]);
         expect(job.env).toEqual({ STACK: "${{ matrix.stack }}" });
     });
 
     it("runs at least daily and at least four times per renewal window of the shortest profile (shortlived)", () => {
         const schedule = crons(renewal.workflow);
         expect(longestGapMs(schedule, SCHEDULE_FROM)).toBeLessThanOrEqual(86_400_000);
-        const verdict = checkRenewalCadence(schedule, [{ holder: "a shortlived stack", profile: "shortlived" }, { holder: "a classic stack" }, { holder: "a tlsserver stack", profile: "tlsserver" }], SCHEDULE_FROM);
+        const verdict = checkRenewalCadence(
+            schedule,
+            [
+                { holder: "a shortlived stack", profile: "shortlived" },
+                { holder: "a classic stack" },
+                { holder: "a tlsserver stack", profile: "tlsserver" },
+            ],
+            SCHEDULE_FROM,
+        );
         expect(verdict).toEqual({ problems: [], warnings: [], longestGapMs: 6 * 3_600_000 });
     });
 
@@ -382,7 +431,9 @@ describe("renewal: on a schedule, with nobody in the loop, bounded to certificat
         expect(daily.problems).toEqual([
             "stack staging: shortlived certificates (160 h) renew within their last 53.3 h, but the schedule runs only 2.2 times in that window (longest gap 24 h): run it at least every 13.3 h",
         ]);
-        expect(checkRenewalCadence([], [], SCHEDULE_FROM).problems).toEqual(["the renewal workflow has no schedule: certificates renew only when `pulumi up` runs"]);
+        expect(checkRenewalCadence([], [], SCHEDULE_FROM).problems).toEqual([
+            "the renewal workflow has no schedule: certificates renew only when `pulumi up` runs",
+        ]);
         expect(checkRenewalCadence(["0 */12 * * *"], [{ holder: "stack qa", profile: "weekly" }], SCHEDULE_FROM).warnings).toEqual([
             'stack qa: the lifetime of ACME profile "weekly" is unknown, so the schedule cannot be judged for it (known: classic, tlsserver, shortlived)',
         ]);

@@ -173,14 +173,24 @@ function ownRequest(settings: TransportSettings, retryAfterByUrl: RetryAfterByUr
     const http = createAcmeHttpClient(settings.http);
     const policy: RetryPolicy = { attempts: settings.attempts, ...REQUEST_BACKOFF, retryAfterCapMs: settings.maxRetryAfterMs };
     return async (url, method, options = {}) => {
-        const config: AxiosRequestConfig = { ...options, url, method, headers: { ...options.headers, "Content-Type": "application/jose+json" } };
+        const config: AxiosRequestConfig = {
+            ...options,
+            url,
+            method,
+            headers: { ...options.headers, "Content-Type": "application/jose+json" },
+        };
         const what = `${method.toUpperCase()} ${url}`;
-        const exchange = await withRetries(policy, () => send(http, config), (outcome) => exchangeVerdict(outcome, what, settings.maxRetryAfterMs), {
-            beforeRetry: (outcome, attempt, delayMs) => {
-                const seen = "error" in outcome ? `: ${outcome.reason}` : ` answered HTTP ${outcome.response.status}`;
-                settings.log(`ACME: ${what}${seen}; try ${attempt + 1} of ${settings.attempts} in ${describeWait(delayMs)}`);
+        const exchange = await withRetries(
+            policy,
+            () => send(http, config),
+            (outcome) => exchangeVerdict(outcome, what, settings.maxRetryAfterMs),
+            {
+                beforeRetry: (outcome, attempt, delayMs) => {
+                    const seen = "error" in outcome ? `: ${outcome.reason}` : ` answered HTTP ${outcome.response.status}`;
+                    settings.log(`ACME: ${what}${seen}; try ${attempt + 1} of ${settings.attempts} in ${describeWait(delayMs)}`);
+                },
             },
-        });
+        );
         if ("error" in exchange) {
             if (exchange.reason === undefined) {
                 throw exchange.error;
@@ -245,7 +255,9 @@ export function dnsChallengeOf(authorization: Pick<Authorization, "identifier" |
     const challenge = authorization.challenges.find((candidate): candidate is DnsChallenge => candidate.type === "dns-01");
     if (challenge === undefined) {
         const offered = authorization.challenges.map((candidate) => candidate.type).join(", ") || "none";
-        throw new Error(`ACME: the CA offers no dns-01 challenge for ${authorizedName(authorization)} (it offers: ${offered}); a private load balancer can only be validated over DNS`);
+        throw new Error(
+            `ACME: the CA offers no dns-01 challenge for ${authorizedName(authorization)} (it offers: ${offered}); a private load balancer can only be validated over DNS`,
+        );
     }
     return challenge;
 }
@@ -275,7 +287,9 @@ async function waitUntilValid<T extends Pollable>(
 ): Promise<T[]> {
     const outcome = await pollUntil({ timeoutMs, ...STATUS_POLL }, async () => {
         const items = await look();
-        const failed = items.find((item) => item.status === "invalid" || item.status === "revoked" || item.status === "deactivated" || item.status === "expired");
+        const failed = items.find(
+            (item) => item.status === "invalid" || item.status === "revoked" || item.status === "deactivated" || item.status === "expired",
+        );
         if (failed !== undefined) {
             throw new Error(failure(failed));
         }
@@ -329,7 +343,13 @@ async function openOrder(client: acme.Client, request: IssueRequest, domains: st
 }
 
 /** Publishes the DNS-01 records, has the CA validate every pending authorization, and removes the records. */
-async function proveControl(client: acme.Client, order: Order, request: IssueRequest, domains: string[], retryAfterByUrl: RetryAfterByUrl): Promise<void> {
+async function proveControl(
+    client: acme.Client,
+    order: Order,
+    request: IssueRequest,
+    domains: string[],
+    retryAfterByUrl: RetryAfterByUrl,
+): Promise<void> {
     const log = request.log ?? (() => undefined);
     const timeouts = request.timeouts ?? {};
     // In the order the names were asked for (CAs list authorizations in any order): records and logs follow it.
@@ -343,12 +363,24 @@ async function proveControl(client: acme.Client, order: Order, request: IssueReq
             value: await client.getChallengeKeyAuthorization(challenge),
         })),
     );
-    const dnsOptions = { cloudflare: request.cloudflare, ttl: request.txtTtl, resolvers: request.dnsResolvers, propagationTimeoutMs: timeouts.propagationMs, log };
+    const dnsOptions = {
+        cloudflare: request.cloudflare,
+        ttl: request.txtTtl,
+        resolvers: request.dnsResolvers,
+        propagationTimeoutMs: timeouts.propagationMs,
+        log,
+    };
     await withDns01Records(dns01, dnsOptions, async () => {
         await Promise.all(challenges.map(({ challenge }) => client.completeChallenge(challenge)));
         log(`ACME: ${challenges.length} challenge(s) submitted, waiting for the CA to validate`);
         const authorizations = () => client.getAuthorizations(order);
-        await waitUntilValid("the authorizations are", authorizations, authorizationFailure, retryAfterByUrl, timeouts.validationMs ?? DEFAULT_VALIDATION_MS);
+        await waitUntilValid(
+            "the authorizations are",
+            authorizations,
+            authorizationFailure,
+            retryAfterByUrl,
+            timeouts.validationMs ?? DEFAULT_VALIDATION_MS,
+        );
         log("ACME: every authorization is valid");
     });
 }
@@ -375,7 +407,8 @@ export async function issueCertificate(request: IssueRequest): Promise<IssuedCer
     const [valid] = await waitUntilValid(
         "the order is",
         async () => [await client.getOrder(finalized)],
-        (failed) => `ACME: the CA failed the order for ${domains.join(", ")} (status ${failed.status}${problemDetail((failed as { error?: unknown }).error)})`,
+        (failed) =>
+            `ACME: the CA failed the order for ${domains.join(", ")} (status ${failed.status}${problemDetail((failed as { error?: unknown }).error)})`,
         retryAfterByUrl,
         timeouts.validationMs ?? DEFAULT_VALIDATION_MS,
     );

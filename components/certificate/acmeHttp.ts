@@ -27,7 +27,8 @@ function agentFor(caCertificatesPem: string | undefined): https.Agent {
     let agent = agents.get(key);
     if (agent === undefined) {
         // Node's bundled roots stay trusted: `ca` alone would replace them, so add to them instead.
-        const secureContext = caCertificatesPem === undefined ? undefined : createSecureContext({ ca: [...rootCertificates, caCertificatesPem] });
+        const secureContext =
+            caCertificatesPem === undefined ? undefined : createSecureContext({ ca: [...rootCertificates, caCertificatesPem] });
         agent = new https.Agent({ keepAlive: true, secureContext });
         agents.set(key, agent);
     }

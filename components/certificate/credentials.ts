@@ -70,9 +70,7 @@ export function resolveScalewayCredentials(env: Environment, config: ConfigLooku
         );
     }
     if (!UUID_PATTERN.test(secretKey)) {
-        throw new Error(
-            `${SCALEWAY_SECRET_KEY.env} / ${SCALEWAY_SECRET_KEY.config} is not a Scaleway secret key (expected a UUID).`,
-        );
+        throw new Error(`${SCALEWAY_SECRET_KEY.env} / ${SCALEWAY_SECRET_KEY.config} is not a Scaleway secret key (expected a UUID).`);
     }
     const apiUrl = env.SCW_API_URL?.trim();
     return { accessKey, secretKey, ...(apiUrl ? { apiUrl: withoutTrailingSlashes(apiUrl) } : {}) };

@@ -58,7 +58,12 @@ export function sameValue(old: unknown, next: unknown): boolean {
 }
 
 function isRenewalPolicy(value: unknown): value is RenewalPolicy {
-    return typeof value === "object" && value !== null && !containsUnknown(value) && typeof (value as RenewalPolicy).remainingFraction === "number";
+    return (
+        typeof value === "object" &&
+        value !== null &&
+        !containsUnknown(value) &&
+        typeof (value as RenewalPolicy).remainingFraction === "number"
+    );
 }
 
 /** When the stored certificate falls due under `policy` (the new one, when it is known). */

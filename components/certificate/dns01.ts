@@ -126,7 +126,9 @@ function cloudflareErrorText(error: unknown): string {
     if (!(error instanceof Cloudflare.APIError) || error.status === undefined) {
         return error instanceof Error ? error.message : String(error);
     }
-    const details = error.errors.map((detail) => `${detail.message ?? "no message"}${detail.code === undefined ? "" : ` (code ${detail.code})`}`);
+    const details = error.errors.map(
+        (detail) => `${detail.message ?? "no message"}${detail.code === undefined ? "" : ` (code ${detail.code})`}`,
+    );
     const text = `HTTP ${error.status}${details.length > 0 ? `: ${details.join("; ")}` : ""}`;
     return error.status === 401 || error.status === 403 ? `${text}; the API token needs Zone:Read and Zone:DNS:Edit on the zone` : text;
 }
@@ -152,9 +154,7 @@ class ZoneFinder {
         if (found !== undefined) {
             return found;
         }
-        throw new Error(
-            `DNS-01: no Cloudflare zone visible to this API token holds ${name} (looked for ${candidates.join(", ")})`,
-        );
+        throw new Error(`DNS-01: no Cloudflare zone visible to this API token holds ${name} (looked for ${candidates.join(", ")})`);
     }
 
     private lookUp(name: string): Promise<CloudflareZone | undefined> {
@@ -269,9 +269,7 @@ async function recordsCarrying(client: Cloudflare, placement: TxtPlacement): Pro
 }
 
 async function deleteRecords(client: Cloudflare, records: CreatedRecord[], log: (line: string) => void): Promise<void> {
-    const results = await Promise.allSettled(
-        records.map((record) => client.dns.records.delete(record.id, { zone_id: record.zone.id })),
-    );
+    const results = await Promise.allSettled(records.map((record) => client.dns.records.delete(record.id, { zone_id: record.zone.id })));
     results.forEach((result, index) => {
         const record = records[index];
         log(
@@ -302,9 +300,11 @@ async function serversFor(zone: CloudflareZone, resolvers: string[] | undefined)
             if (literal !== undefined) {
                 return [{ label: literal, address: literal }];
             }
-            const addresses = await new dns.Resolver({ timeout: QUERY_TIMEOUT_MS, tries: 2 }).resolve4(nameServer).catch((error: unknown) => {
-                throw new Error(`DNS-01: cannot resolve name server ${nameServer} of zone ${zone.name}: ${dnsErrorText(error)}`);
-            });
+            const addresses = await new dns.Resolver({ timeout: QUERY_TIMEOUT_MS, tries: 2 })
+                .resolve4(nameServer)
+                .catch((error: unknown) => {
+                    throw new Error(`DNS-01: cannot resolve name server ${nameServer} of zone ${zone.name}: ${dnsErrorText(error)}`);
+                });
             return addresses.map((address) => ({ label: `${nameServer} (${address})`, address }));
         }),
     );
@@ -355,7 +355,9 @@ async function waitForPropagation(
     ).flat();
     log(`DNS-01: waiting for ${placements.length} TXT record(s) on ${new Set(pending.map((check) => check.server.label)).size} server(s)`);
     const outcome = await pollUntil({ timeoutMs, ...PROPAGATION_POLL }, async () => {
-        const answers = await Promise.all(pending.map((check) => askTxt(check.server, check.placement.recordName, check.placement.challenge.value)));
+        const answers = await Promise.all(
+            pending.map((check) => askTxt(check.server, check.placement.recordName, check.placement.challenge.value)),
+        );
         pending = pending.flatMap((check, index) => {
             const answer = answers[index];
             return answer.ok ? [] : [{ ...check, saw: answer.saw }];
@@ -368,10 +370,7 @@ async function waitForPropagation(
     log("DNS-01: every server serves every TXT record");
 }
 
-function propagationTimeoutMessage(
-    pending: { placement: TxtPlacement; server: DnsServer; saw: string }[],
-    timeoutMs: number,
-): string {
+function propagationTimeoutMessage(pending: { placement: TxtPlacement; server: DnsServer; saw: string }[], timeoutMs: number): string {
     const byName = new Map<string, string[]>();
     for (const check of pending) {
         const lines = byName.get(check.placement.recordName) ?? [];

@@ -9,7 +9,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { ConfigLookup } from "./credentials";
-import type { LifecycleOptions } from "./lifecycle";
+import type { CertificateLifecycle, LifecycleOptions } from "./lifecycle";
 
 /**
  * The provider object Pulumi serializes. `options` must be plain data plus self-contained functions:
@@ -20,6 +20,7 @@ export function createCertificateProvider(options: LifecycleOptions = {}): pulum
     const lifecycle = () => {
         let implementation: typeof import("./v1");
         try {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- the serialized closure must require by package name at run time
             implementation = require("@scw-private-lb/certificate-provider/v1") as typeof import("./v1");
         } catch (error) {
             const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
@@ -30,15 +31,21 @@ export function createCertificateProvider(options: LifecycleOptions = {}): pulum
         }
         return implementation.certificateLifecycle(options, runtime.config);
     };
-    return {
-        async configure(request) {
-            runtime.config = (key) => request.config.get(key);
-        },
+    // The engine hands every method untyped (`any`) values: the lifecycle's own signatures say what they are
+    // (checked news become create's and update's inputs; olds and props are the outputs create wrote).
+    const methods: CertificateLifecycle = {
         check: (olds, news) => lifecycle().check(olds, news),
         diff: (id, olds, news) => lifecycle().diff(id, olds, news),
         create: (inputs) => lifecycle().create(inputs),
         read: (id, props) => lifecycle().read(id, props),
         update: (id, olds, news) => lifecycle().update(id, olds, news),
         delete: (id, props) => lifecycle().delete(id, props),
+    };
+    return {
+        configure(request) {
+            runtime.config = (key) => request.config.get(key);
+            return Promise.resolve();
+        },
+        ...methods,
     };
 }

@@ -14,7 +14,16 @@ export { ACME_DIRECTORIES, DEFAULT_BINDING, DEFAULT_KEY_TYPE, DEFAULT_RENEWAL } 
 export { createCertificateProvider } from "./dynamicProvider";
 export { BINDING_MODES, KEY_TYPES } from "./types";
 export type { AcmeServerAlias } from "./validation";
-export type { Binding, BindingMode, BindingStatus, CertificateInputs, CertificateOrigin, CertificateOutputs, KeyType, RenewalPolicy } from "./types";
+export type {
+    Binding,
+    BindingMode,
+    BindingStatus,
+    CertificateInputs,
+    CertificateOrigin,
+    CertificateOutputs,
+    KeyType,
+    RenewalPolicy,
+} from "./types";
 
 export const ACME_CERTIFICATE_TYPE = "scw-private-lb:certificate:AcmeCertificate";
 export const DYNAMIC_MODULE = "scw-private-lb";
@@ -137,8 +146,11 @@ export class AcmeCertificate extends pulumi.ComponentResource {
         // Kept across renewals: ARI replacements must come from the account that ordered the predecessor.
         const accountKeyPem = pulumi.secret(
             args.accountKeyPem ??
-                new tls.PrivateKey(`${name}-account-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, childOptions("tls:index/privateKey:PrivateKey", `${name}-account-key`))
-                    .privateKeyPem,
+                new tls.PrivateKey(
+                    `${name}-account-key`,
+                    { algorithm: "ECDSA", ecdsaCurve: "P256" },
+                    childOptions("tls:index/privateKey:PrivateKey", `${name}-account-key`),
+                ).privateKeyPem,
         );
 
         const certificate = new AcmeLbCertificate(
@@ -160,7 +172,10 @@ export class AcmeCertificate extends pulumi.ComponentResource {
                 cloudflareZones: args.cloudflareZones,
                 adoptCertificateId: args.adoptCertificateId,
             },
-            { ...childOptions(`pulumi-nodejs:dynamic/${DYNAMIC_MODULE}:${DYNAMIC_TYPE}`, `${name}-certificate`), additionalSecretOutputs: SECRET_OUTPUTS },
+            {
+                ...childOptions(`pulumi-nodejs:dynamic/${DYNAMIC_MODULE}:${DYNAMIC_TYPE}`, `${name}-certificate`),
+                additionalSecretOutputs: SECRET_OUTPUTS,
+            },
         );
 
         this.certificateId = certificate.certificateId;

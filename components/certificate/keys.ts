@@ -1,12 +1,7 @@
 // @peculiar/x509 2.x resolves its internals through tsyringe, which needs a Reflect polyfill loaded first.
 import "reflect-metadata";
 import { webcrypto } from "node:crypto";
-import {
-    KeyUsageFlags,
-    KeyUsagesExtension,
-    Pkcs10CertificateRequestGenerator,
-    SubjectAlternativeNameExtension,
-} from "@peculiar/x509";
+import { KeyUsageFlags, KeyUsagesExtension, Pkcs10CertificateRequestGenerator, SubjectAlternativeNameExtension } from "@peculiar/x509";
 import { toPem } from "./pem";
 import type { KeyType } from "./types";
 

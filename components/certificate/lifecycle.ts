@@ -9,7 +9,13 @@ import { readFileSync } from "node:fs";
 import type * as pulumi from "@pulumi/pulumi";
 import { issueCertificate, revokeCertificate } from "./acme";
 import { fetchRenewalInfo, keepOrPickRenewalTime } from "./ari";
-import { type ConfigLookup, type Environment, acmeCaCertificatesPath, resolveCloudflareCredentials, resolveScalewayCredentials } from "./credentials";
+import {
+    type ConfigLookup,
+    type Environment,
+    acmeCaCertificatesPath,
+    resolveCloudflareCredentials,
+    resolveScalewayCredentials,
+} from "./credentials";
 import {
     adoptionProblem,
     bindingStatusFor,
@@ -97,12 +103,20 @@ async function guarded<T>(context: Context, secrets: () => readonly (string | un
 }
 
 /** The time to renew at by the CA's ARI window; `previous` stays while the window holds it. */
-async function ariRenewalAt(context: Context, inputs: CertificateInputs, ariCertId: string, previous?: string): Promise<string | undefined> {
+async function ariRenewalAt(
+    context: Context,
+    inputs: CertificateInputs,
+    ariCertId: string,
+    previous?: string,
+): Promise<string | undefined> {
     if (!inputs.renewal.useAri || ariCertId === "") {
         return undefined;
     }
     try {
-        const info = await fetchRenewalInfo(inputs.acmeDirectoryUrl, ariCertId, { caCertificatesPem: context.caCertificatesPem(), now: context.now });
+        const info = await fetchRenewalInfo(inputs.acmeDirectoryUrl, ariCertId, {
+            caCertificatesPem: context.caCertificatesPem(),
+            now: context.now,
+        });
         return info && keepOrPickRenewalTime(info.suggestedWindow, previous).toISOString();
     } catch {
         // ARI only ever brings a renewal forward; without an answer our own schedule still holds.
@@ -119,7 +133,11 @@ async function bind(lb: LoadBalancerCertificates, inputs: CertificateInputs, cer
 }
 
 /** Orders a certificate, uploads it, waits until the LB has it ready and binds it; nothing stays behind on failure. */
-async function issue(context: Context, inputs: Inputs, keep: (privateKeyPem: string) => void): Promise<pulumi.dynamic.CreateResult<CertificateOutputs>> {
+async function issue(
+    context: Context,
+    inputs: Inputs,
+    keep: (privateKeyPem: string) => void,
+): Promise<pulumi.dynamic.CreateResult<CertificateOutputs>> {
     const lb = context.loadBalancer();
     const issued = await issueCertificate({
         directoryUrl: inputs.acmeDirectoryUrl,
@@ -137,7 +155,11 @@ async function issue(context: Context, inputs: Inputs, keep: (privateKeyPem: str
     keep(issued.privateKeyPem);
     const { leaf } = issued;
     const chain = buildScalewayCertificateChain(issued.privateKeyPem, issued.certificatePem);
-    const certificateId = await lb.uploadCertificate(inputs.loadBalancerId, certificateName(inputs.domains, leaf.notAfter, leaf.serialNumber), chain);
+    const certificateId = await lb.uploadCertificate(
+        inputs.loadBalancerId,
+        certificateName(inputs.domains, leaf.notAfter, leaf.serialNumber),
+        chain,
+    );
     let bindingStatus: BindingStatus;
     try {
         await lb.waitForReady(certificateId);
@@ -172,21 +194,27 @@ async function issue(context: Context, inputs: Inputs, keep: (privateKeyPem: str
  * dates and fingerprint, binds it in frontend mode, and schedules its renewal like any other. Its key
  * and chain stay with the LB: the API never returns them.
  */
-async function adopt(context: Context, inputs: Inputs & { adoptCertificateId: string }): Promise<pulumi.dynamic.CreateResult<CertificateOutputs>> {
+async function adopt(
+    context: Context,
+    inputs: Inputs & { adoptCertificateId: string },
+): Promise<pulumi.dynamic.CreateResult<CertificateOutputs>> {
     const lb = context.loadBalancer();
     const certificateId = inputs.adoptCertificateId;
     const state = await lb.getCertificateStatus(certificateId);
     if (state === undefined) {
-        throw new Error(`cannot adopt LB certificate ${certificateId}: the LB ${inputs.loadBalancerId} has no such certificate; check adoptCertificateId.`);
+        throw new Error(
+            `cannot adopt LB certificate ${certificateId}: the LB ${inputs.loadBalancerId} has no such certificate; check adoptCertificateId.`,
+        );
     }
     const problem = adoptionProblem(state, inputs.domains, context.now());
     if (problem !== undefined) {
         throw new Error(problem);
     }
     const ports = await lb.frontendPortsCarrying(inputs.loadBalancerId, certificateId);
-    const bindingStatus = inputs.binding.mode === "frontend" && !ports.includes(inputs.binding.frontendPort)
-        ? await bind(lb, inputs, certificateId)
-        : bindingStatusFor(inputs.binding, ports);
+    const bindingStatus =
+        inputs.binding.mode === "frontend" && !ports.includes(inputs.binding.frontendPort)
+            ? await bind(lb, inputs, certificateId)
+            : bindingStatusFor(inputs.binding, ports);
     const notBefore = state.notValidBefore ?? context.now();
     const notAfter = state.notValidAfter as Date;
     context.log(`LB: adopted ${certificateId} (${state.name}), valid until ${notAfter.toISOString()}`);
@@ -194,7 +222,10 @@ async function adopt(context: Context, inputs: Inputs & { adoptCertificateId: st
         ...inputs,
         certificateId,
         certificateUuid: certificateId.split("/")[1],
-        fingerprint: `sha1:${state.fingerprint.toLowerCase().replace(/[^0-9a-f]/g, "").replace(/(..)(?!$)/g, "$1:")}`,
+        fingerprint: `sha1:${state.fingerprint
+            .toLowerCase()
+            .replace(/[^0-9a-f]/g, "")
+            .replace(/(..)(?!$)/g, "$1:")}`,
         serialNumber: "",
         notBefore: notBefore.toISOString(),
         notAfter: notAfter.toISOString(),
@@ -221,7 +252,13 @@ async function refresh(context: Context, id: string, props: CertificateOutputs):
     const ariTime = (await ariRenewalAt(context, props, props.ariCertId ?? "", props.ariRenewalAt)) ?? props.ariRenewalAt;
     const drift = driftFor(state, props.binding.mode, bindingStatus);
     // State written before adoption existed holds issued certificates only.
-    const refreshed: CertificateOutputs = withoutUndefined({ ...props, origin: props.origin ?? "issued", bindingStatus, drift, ariRenewalAt: ariTime });
+    const refreshed: CertificateOutputs = withoutUndefined({
+        ...props,
+        origin: props.origin ?? "issued",
+        bindingStatus,
+        drift,
+        ariRenewalAt: ariTime,
+    });
     if (ariTime === undefined || !props.ariCertId) {
         return { id, props: refreshed };
     }
@@ -231,9 +268,16 @@ async function refresh(context: Context, id: string, props: CertificateOutputs):
 }
 
 /** Update in place: rebind in frontend mode, let go of a frontend left behind, recompute the renewal time. */
-async function updateInPlace(context: Context, id: string, olds: CertificateOutputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult<CertificateOutputs>> {
+async function updateInPlace(
+    context: Context,
+    id: string,
+    olds: CertificateOutputs,
+    news: Inputs,
+): Promise<pulumi.dynamic.UpdateResult<CertificateOutputs>> {
     const lb = context.loadBalancer();
-    const rebind = news.binding.mode === "frontend" && (olds.bindingStatus !== "bound" || olds.drift !== undefined || !sameValue(olds.binding, news.binding));
+    const rebind =
+        news.binding.mode === "frontend" &&
+        (olds.bindingStatus !== "bound" || olds.drift !== undefined || !sameValue(olds.binding, news.binding));
     if (rebind) {
         await lb.bindFrontend(news.loadBalancerId, news.binding.frontendPort, id);
     }
@@ -274,30 +318,51 @@ async function remove(context: Context, id: string, props: CertificateOutputs): 
     }
 }
 
-export function certificateLifecycle(options: LifecycleOptions, config: ConfigLookup | undefined, env: Environment = process.env): CertificateLifecycle {
+export function certificateLifecycle(
+    options: LifecycleOptions,
+    config: ConfigLookup | undefined,
+    env: Environment = process.env,
+): CertificateLifecycle {
     const context = contextFor(options, config, env);
     return {
-        async check(olds, news) {
+        check(olds, news) {
             const { inputs, failures } = checkInputs(news);
-            return { inputs: carryOver(olds, inputs), failures };
+            return Promise.resolve({ inputs: carryOver(olds, inputs), failures });
         },
 
-        async diff(_id, olds, news) {
-            return diffCertificate(olds, news, context.now());
-        },
+        diff: (_id, olds, news) => Promise.resolve(diffCertificate(olds, news, context.now())),
 
         async create(inputs) {
             let privateKeyPem: string | undefined;
-            return guarded(context, () => [inputs.accountKeyPem, privateKeyPem], () => {
-                const { adoptCertificateId } = inputs;
-                return adoptCertificateId === undefined
-                    ? issue(context, inputs, (key) => (privateKeyPem = key))
-                    : adopt(context, { ...inputs, adoptCertificateId });
-            });
+            return guarded(
+                context,
+                () => [inputs.accountKeyPem, privateKeyPem],
+                () => {
+                    const { adoptCertificateId } = inputs;
+                    return adoptCertificateId === undefined
+                        ? issue(context, inputs, (key) => (privateKeyPem = key))
+                        : adopt(context, { ...inputs, adoptCertificateId });
+                },
+            );
         },
 
-        read: (id, props) => guarded(context, () => [props.accountKeyPem, props.privateKeyPem], () => refresh(context, id, props)),
-        update: (id, olds, news) => guarded(context, () => [olds.accountKeyPem, olds.privateKeyPem], () => updateInPlace(context, id, olds, news)),
-        delete: (id, props) => guarded(context, () => [props.accountKeyPem, props.privateKeyPem], () => remove(context, id, props)),
+        read: (id, props) =>
+            guarded(
+                context,
+                () => [props.accountKeyPem, props.privateKeyPem],
+                () => refresh(context, id, props),
+            ),
+        update: (id, olds, news) =>
+            guarded(
+                context,
+                () => [olds.accountKeyPem, olds.privateKeyPem],
+                () => updateInPlace(context, id, olds, news),
+            ),
+        delete: (id, props) =>
+            guarded(
+                context,
+                () => [props.accountKeyPem, props.privateKeyPem],
+                () => remove(context, id, props),
+            ),
     };
 }

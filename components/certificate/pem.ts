@@ -95,7 +95,9 @@ export function splitPem(text: string, what = "PEM input"): PemBlock[] {
         open.body.push(line);
     });
     if (open !== undefined) {
-        throw new Error(`${what}: block ${blocks.length + 1} ("${open.label}", line ${open.beganOnLine}) has no "-----END ${open.label}-----" line`);
+        throw new Error(
+            `${what}: block ${blocks.length + 1} ("${open.label}", line ${open.beganOnLine}) has no "-----END ${open.label}-----" line`,
+        );
     }
     if (blocks.length === 0) {
         throw new Error(`${what}: no PEM block found in ${text.length} characters (expected a "-----BEGIN ...-----" line)`);
@@ -140,7 +142,9 @@ function parseCertificateBlock(block: PemBlock, what: string): CertificateInfo {
     try {
         cert = new X509Certificate(block.der);
     } catch (error) {
-        throw new Error(`${what}: block ${block.position} is labelled CERTIFICATE but is not a valid X.509 certificate (${errorText(error)})`);
+        throw new Error(
+            `${what}: block ${block.position} is labelled CERTIFICATE but is not a valid X.509 certificate (${errorText(error)})`,
+        );
     }
     const san = cert.getExtension(SubjectAlternativeNameExtension);
     const aki = cert.getExtension(AuthorityKeyIdentifierExtension);
@@ -170,7 +174,9 @@ export function parseCertificateBundle(bundlePem: string): CertificateBundle {
     const infos = blocks.map((block) => parseCertificateBlock(block, what));
     const [leaf] = infos;
     if (leaf.isCa) {
-        throw new Error(`${what}: the first certificate ("${leaf.subject}") is a CA certificate; expected the leaf (end-entity) certificate first`);
+        throw new Error(
+            `${what}: the first certificate ("${leaf.subject}") is a CA certificate; expected the leaf (end-entity) certificate first`,
+        );
     }
     const pems = blocks.map((block) => toPem("CERTIFICATE", block.der));
     return { leaf, leafPem: pems[0], intermediatePems: pems.slice(1) };
@@ -192,7 +198,9 @@ export function buildScalewayCertificateChain(privateKeyPem: string, certificate
         throw new Error(`private key: cannot be read (${errorText(error)})`);
     }
     if (!matches) {
-        throw new Error(`private key: does not belong to the leaf certificate ("${bundle.leaf.subject}", serial ${bundle.leaf.serialNumber})`);
+        throw new Error(
+            `private key: does not belong to the leaf certificate ("${bundle.leaf.subject}", serial ${bundle.leaf.serialNumber})`,
+        );
     }
     return [keyPem, bundle.leafPem, ...bundle.intermediatePems].join("");
 }

@@ -45,13 +45,22 @@ export function parseRetryAfterMs(header: unknown, now: number = Date.now()): nu
  * The wait after failed try number `attempt` (from 1): a ceiling of base·2^(attempt−1), capped at the
  * maximum, of which a random half to all is taken.
  */
-export function backoffDelayMs(attempt: number, bounds: { baseDelayMs: number; maxDelayMs: number }, random: () => number = Math.random): number {
+export function backoffDelayMs(
+    attempt: number,
+    bounds: { baseDelayMs: number; maxDelayMs: number },
+    random: () => number = Math.random,
+): number {
     const ceiling = Math.min(bounds.maxDelayMs, bounds.baseDelayMs * 2 ** (attempt - 1));
     return Math.round(ceiling * (0.5 + random() / 2));
 }
 
 /** The wait before another try: the server's Retry-After (capped), else the backoff. */
-export function retryWaitMs(retryAfterMs: number | undefined, attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
+export function retryWaitMs(
+    retryAfterMs: number | undefined,
+    attempt: number,
+    policy: RetryPolicy,
+    random: () => number = Math.random,
+): number {
     return retryAfterMs !== undefined ? Math.min(retryAfterMs, policy.retryAfterCapMs) : backoffDelayMs(attempt, policy, random);
 }
 

@@ -109,7 +109,10 @@ export function isCcmOwnedFrontend(name: string): boolean {
 }
 
 /** The frontends to take a certificate off before deleting it: those carrying it, except the CCM's (which revert any direct change). */
-export function frontendsToRelease<T extends Pick<Frontend, "name" | "certificateIds">>(frontends: readonly T[], certificateUuid: string): T[] {
+export function frontendsToRelease<T extends Pick<Frontend, "name" | "certificateIds">>(
+    frontends: readonly T[],
+    certificateUuid: string,
+): T[] {
     return frontends.filter((frontend) => frontend.certificateIds.includes(certificateUuid) && !isCcmOwnedFrontend(frontend.name));
 }
 
@@ -160,8 +163,7 @@ function splitId(id: string, what: string): { zone: Zone; uuid: string } {
     if (!parsed) {
         throw new Error(`${what} "${id}" is not a zoned id <zone>/<uuid>`);
     }
-    // parseZonedId only accepts the <cc>-<xxx>-<n> shape the SDK's zones have.
-    return { zone: parsed.zone as Zone, uuid: parsed.uuid };
+    return { zone: parsed.zone, uuid: parsed.uuid };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -170,7 +172,10 @@ function splitId(id: string, what: string): { zone: Zone; uuid: string } {
 async function summarize(response: Response): Promise<ResponseSummary> {
     let errorType: string | undefined;
     if (response.status === 409 && response.headers.get("content-type")?.startsWith("application/json")) {
-        const body: unknown = await response.clone().json().catch(() => undefined);
+        const body: unknown = await response
+            .clone()
+            .json()
+            .catch(() => undefined);
         if (typeof body === "object" && body !== null && "type" in body && typeof body.type === "string") {
             errorType = body.type;
         }
@@ -285,17 +290,21 @@ class ScalewayLoadBalancerCertificates implements LoadBalancerCertificates {
     }
 
     async deleteCertificate(certificateId: string): Promise<void> {
-        const outcome = await pollUntil<undefined>(this.timings.detach, async () => {
-            try {
-                await this.deleteOnce(certificateId);
-                return { done: true, value: undefined };
-            } catch (error) {
-                if (isStillAttachedRefusal(error)) {
-                    return { done: false };
+        const outcome = await pollUntil<undefined>(
+            this.timings.detach,
+            async () => {
+                try {
+                    await this.deleteOnce(certificateId);
+                    return { done: true, value: undefined };
+                } catch (error) {
+                    if (isStillAttachedRefusal(error)) {
+                        return { done: false };
+                    }
+                    throw error;
                 }
-                throw error;
-            }
-        }, { sleep: this.wait });
+            },
+            { sleep: this.wait },
+        );
         if (!outcome.done) {
             throw new Error(
                 `LB certificate ${certificateId} is still used by a frontend after ${seconds(this.timings.detach.timeoutMs)} s, ` +
@@ -358,13 +367,17 @@ class ScalewayLoadBalancerCertificates implements LoadBalancerCertificates {
     }
 
     async waitForReady(certificateId: string): Promise<LbCertificateState> {
-        const outcome = await pollUntil<LbCertificateState>(this.timings.ready, async () => {
-            const state = await this.getCertificateStatus(certificateId);
-            if (!state) {
-                throw new Error(`LB certificate ${certificateId} disappeared while waiting for it to become ready`);
-            }
-            return state.status === "pending" ? { done: false } : { done: true, value: state };
-        }, { sleep: this.wait });
+        const outcome = await pollUntil<LbCertificateState>(
+            this.timings.ready,
+            async () => {
+                const state = await this.getCertificateStatus(certificateId);
+                if (!state) {
+                    throw new Error(`LB certificate ${certificateId} disappeared while waiting for it to become ready`);
+                }
+                return state.status === "pending" ? { done: false } : { done: true, value: state };
+            },
+            { sleep: this.wait },
+        );
         if (!outcome.done) {
             await this.deleteOnce(certificateId);
             throw new Error(

@@ -98,9 +98,7 @@ export function dnsNameProblem(name: string, allowWildcard: boolean): string | u
 /** The Cloudflare zone a name falls under (longest match), if any. */
 export function zoneOf(name: string, zones: readonly string[]): string | undefined {
     const bare = name.startsWith("*.") ? name.slice(2) : name;
-    return zones
-        .filter((zone) => bare === zone || bare.endsWith(`.${zone}`))
-        .sort((a, b) => b.length - a.length)[0];
+    return zones.filter((zone) => bare === zone || bare.endsWith(`.${zone}`)).sort((a, b) => b.length - a.length)[0];
 }
 
 function isLoopbackHost(hostname: string): boolean {
@@ -188,7 +186,10 @@ interface Siblings {
 
 function siblingsOf(raw: Record<string, unknown>): Siblings {
     const zones = raw.cloudflareZones;
-    const knownZones = Array.isArray(zones) && !zones.some(isUnknown) ? zones.map(lowercased).filter((zone): zone is string => typeof zone === "string") : undefined;
+    const knownZones =
+        Array.isArray(zones) && !zones.some(isUnknown)
+            ? zones.map(lowercased).filter((zone): zone is string => typeof zone === "string")
+            : undefined;
     const lbId = typeof raw.loadBalancerId === "string" ? parseZonedId(raw.loadBalancerId) : undefined;
     const zone = typeof raw.zone === "string" && ZONE_PATTERN.test(raw.zone) ? raw.zone : undefined;
     return { allowWildcard: raw.allowWildcard === true, zones: knownZones, lbZone: lbId?.zone, zone };
@@ -201,7 +202,10 @@ function domainsSchema(siblings: Siblings) {
     return z
         .array(z.preprocess(lowercased, z.unknown()), { error: NOT_A_NAME_LIST })
         .min(1, NOT_A_NAME_LIST)
-        .max(MAX_NAMES, { error: (issue) => `domains has ${(issue.input as unknown[]).length} names; a certificate holds at most ${MAX_NAMES}: split them over several certificates.` })
+        .max(MAX_NAMES, {
+            error: (issue) =>
+                `domains has ${(issue.input as unknown[]).length} names; a certificate holds at most ${MAX_NAMES}: split them over several certificates.`,
+        })
         .superRefine((names, context) => {
             const seen = new Set<string>();
             names.forEach((name, index) => {
@@ -213,7 +217,13 @@ function domainsSchema(siblings: Siblings) {
         });
 }
 
-function domainProblem(name: unknown, index: number, siblings: Siblings, zones: string[] | undefined, seen: Set<string>): string | undefined {
+function domainProblem(
+    name: unknown,
+    index: number,
+    siblings: Siblings,
+    zones: string[] | undefined,
+    seen: Set<string>,
+): string | undefined {
     if (typeof name !== "string") {
         return `domains[${index}] must be a string.`;
     }
@@ -252,10 +262,11 @@ function zonedIdMessage(property: string, value: unknown): string {
     if (value === undefined) {
         return `${property} is required: a zoned id <zone>/<uuid>, e.g. fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338.`;
     }
-    return `${property} "${String(value)}" must be a zoned id <zone>/<uuid>, e.g. fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338.`;
+    return `${property} "${typeof value === "string" ? value : JSON.stringify(value)}" must be a zoned id <zone>/<uuid>, e.g. fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338.`;
 }
 
-const NOT_A_KEY = "accountKeyPem is not a PEM private key: pass a PEM-encoded ECDSA or RSA key, or leave it unset to let the component generate one.";
+const NOT_A_KEY =
+    "accountKeyPem is not a PEM private key: pass a PEM-encoded ECDSA or RSA key, or leave it unset to let the component generate one.";
 
 const numberOf = (property: string) => z.number({ error: (issue) => `${property} must be a number; got ${JSON.stringify(issue.input)}.` });
 
@@ -281,23 +292,24 @@ const renewalSchema = z
 
 const frontendPortMessage = (value: unknown) => `binding.frontendPort must be a whole number from 1 to 65535; got ${String(value)}.`;
 
-const bindingSchema = z
-    .object(
-        {
-            mode: orUnknown(
-                z.enum(BINDING_MODES, {
-                    error: (issue) =>
-                        `binding.mode "${String(issue.input)}" is unknown: use annotation (the default: the CCM binds it through the Service annotation) or frontend.`,
-                }),
-            ).default(DEFAULT_BINDING.mode),
-            frontendPort: orUnknown(
-                z.number({ error: (issue) => frontendPortMessage(issue.input) }).refine((port) => Number.isInteger(port) && port >= 1 && port <= 65535, {
+const bindingSchema = z.object(
+    {
+        mode: orUnknown(
+            z.enum(BINDING_MODES, {
+                error: (issue) =>
+                    `binding.mode "${String(issue.input)}" is unknown: use annotation (the default: the CCM binds it through the Service annotation) or frontend.`,
+            }),
+        ).default(DEFAULT_BINDING.mode),
+        frontendPort: orUnknown(
+            z
+                .number({ error: (issue) => frontendPortMessage(issue.input) })
+                .refine((port) => Number.isInteger(port) && port >= 1 && port <= 65535, {
                     error: (issue) => frontendPortMessage(issue.input),
                 }),
-            ).default(DEFAULT_BINDING.frontendPort),
-        },
-        { error: "binding must be an object." },
-    );
+        ).default(DEFAULT_BINDING.frontendPort),
+    },
+    { error: "binding must be an object." },
+);
 
 const flag = (property: string) => orUnknown(z.boolean({ error: `${property} must be true or false.` })).default(false);
 
@@ -307,7 +319,9 @@ function inputsSchema(siblings: Siblings) {
         domains: orUnknown(domainsSchema(siblings)),
         cloudflareZones: orUnknown(
             listOf("cloudflareZones must be a list of zone names such as example.com.", (zone, index) =>
-                typeof zone === "string" && dnsNameProblem(zone, false) === undefined ? undefined : `cloudflareZones[${index}] "${String(zone)}" is not a DNS zone name such as example.com.`,
+                typeof zone === "string" && dnsNameProblem(zone, false) === undefined
+                    ? undefined
+                    : `cloudflareZones[${index}] "${String(zone)}" is not a DNS zone name such as example.com.`,
             ).transform((zones) => zones.map(lowercased)),
         ).optional(),
         zone: orUnknown(matching(ZONE_PATTERN, (value) => `zone "${String(value)}" is not a Scaleway zone such as fr-par-1.`)).optional(),
@@ -319,20 +333,34 @@ function inputsSchema(siblings: Siblings) {
         ),
         email: orUnknown(
             z
-                .string({ error: (issue) => (issue.input === undefined ? "email is required: Let's Encrypt registers the ACME account with it." : emailMessage(issue.input)) })
+                .string({
+                    error: (issue) =>
+                        issue.input === undefined
+                            ? "email is required: Let's Encrypt registers the ACME account with it."
+                            : emailMessage(issue.input),
+                })
                 .refine((email) => EMAIL_PATTERN.test(email), { error: (issue) => emailMessage(issue.input) }),
         ),
-        keyType: orUnknown(z.enum(KEY_TYPES, { error: (issue) => `keyType "${String(issue.input)}" is unknown: use one of ${KEY_TYPES.join(", ")}.` })).default(DEFAULT_KEY_TYPE),
+        keyType: orUnknown(
+            z.enum(KEY_TYPES, { error: (issue) => `keyType "${String(issue.input)}" is unknown: use one of ${KEY_TYPES.join(", ")}.` }),
+        ).default(DEFAULT_KEY_TYPE),
         acmeDirectoryUrl: orUnknown(
-            z.string().transform(resolveAcmeDirectory).superRefine((url, context) => {
-                const problem = acmeDirectoryProblem(url);
-                if (problem !== undefined) {
-                    context.addIssue({ code: "custom", message: problem });
-                }
-            }),
+            z
+                .string()
+                .transform(resolveAcmeDirectory)
+                .superRefine((url, context) => {
+                    const problem = acmeDirectoryProblem(url);
+                    if (problem !== undefined) {
+                        context.addIssue({ code: "custom", message: problem });
+                    }
+                }),
         ).default(ACME_DIRECTORIES.letsencrypt),
         profile: orUnknown(
-            matching(PROFILE_PATTERN, (value) => `profile "${String(value)}" is not a profile name; use one the CA offers, e.g. classic, tlsserver or shortlived.`),
+            matching(
+                PROFILE_PATTERN,
+                (value) =>
+                    `profile "${String(value)}" is not a profile name; use one the CA offers, e.g. classic, tlsserver or shortlived.`,
+            ),
         ).optional(),
         accountKeyPem: orUnknown(z.string({ error: NOT_A_KEY }).refine(isPrivateKeyPem, { error: NOT_A_KEY })).optional(),
         allowWildcard: flag("allowWildcard"),
@@ -350,7 +378,8 @@ function inputsSchema(siblings: Siblings) {
         adoptCertificateId: orUnknown(
             zonedIdSchema("adoptCertificateId", {
                 zone: siblings.lbZone,
-                message: (certificateZone, lbZone) => `adoptCertificateId is in zone ${certificateZone} but the LB is in ${lbZone}: adopt a certificate of this LB.`,
+                message: (certificateZone, lbZone) =>
+                    `adoptCertificateId is in zone ${certificateZone} but the LB is in ${lbZone}: adopt a certificate of this LB.`,
             }),
         ).optional(),
     });

@@ -7,7 +7,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DnsEnvironment, EndpointApp, endpointFqdns, LoadBalancerRef, PrivateEndpoint } from "../../components";
 import { ACME_CERTIFICATE_TYPE, AcmeCertificate } from "../../components/certificate";
-import { EntranceOutputs, sharingProblems } from "./sharing";
+import { z } from "zod";
+import { EntranceOutputs, entranceOutputsSchema, sharingProblems } from "./sharing";
 
 const config = new pulumi.Config();
 /** `organization/scw-private-lb/<stack>` on a file/S3 backend, `<org>/scw-private-lb/<stack>` on Pulumi Cloud. */
@@ -18,16 +19,28 @@ const shareLoadBalancerWith = config.require("shareLoadBalancerWith");
 // The entrance app holds 443 on its LB: a second app on the same LB needs its own TLS port, so no default.
 const tlsPort = app.httpsPort;
 if (tlsPort === undefined) {
-    throw new Error(`${pulumi.getProject()}:app.httpsPort is required: pick a port the entrance app "${shareLoadBalancerWith}" does not use on its LB, e.g. 9443`);
+    throw new Error(
+        `${pulumi.getProject()}:app.httpsPort is required: pick a port the entrance app "${shareLoadBalancerWith}" does not use on its LB, e.g. 9443`,
+    );
 }
 /** Environments that reach the app, keyed by name: `{ domain, zone: { name } | { id } }` (Cloudflare zone). */
 const environments = config.requireObject<Record<string, DnsEnvironment>>("environments");
 const fqdns = endpointFqdns(app.hostname, environments);
 
 const entranceOutputs: pulumi.Output<EntranceOutputs> = pulumi
-    .all([entrance.requireOutput("loadBalancers"), entrance.requireOutput("fqdns"), entrance.requireOutput("lbPorts")])
-    .apply(([loadBalancers, entranceFqdns, lbPorts]) => {
-        const outputs: EntranceOutputs = { loadBalancers, fqdns: entranceFqdns, lbPorts };
+    .all({
+        loadBalancers: entrance.requireOutput("loadBalancers"),
+        fqdns: entrance.requireOutput("fqdns"),
+        lbPorts: entrance.requireOutput("lbPorts"),
+    })
+    .apply((raw) => {
+        const read = entranceOutputsSchema.safeParse(raw);
+        if (!read.success) {
+            throw new Error(
+                `the outputs of ${config.require("entranceStack")} are not an scw-private-lb entrance's: ${z.prettifyError(read.error)}`,
+            );
+        }
+        const outputs = read.data;
         const problems = sharingProblems(
             {
                 hostname: app.hostname,
@@ -52,17 +65,21 @@ const loadBalancer: LoadBalancerRef = {
     privateIps: sharedLb.apply((lb) => lb.privateIps),
 };
 
-const certificate = new AcmeCertificate(app.hostname, {
-    domains: fqdns,
-    loadBalancerId: loadBalancer.loadBalancerId,
-    zone: loadBalancer.zone,
-    acmeServer: config.get("acmeServer") ?? "letsencrypt",
-    email: config.require("acmeEmail"),
-    cloudflareZones: [...new Set(Object.values(environments).flatMap((env) => ("name" in env.zone ? [env.zone.name] : [])))],
-}, {
-    // Earlier versions of this example named it `<app>-certificate` (its certificate then `<app>-certificate-certificate`).
-    aliases: [pulumi.createUrn(`${app.hostname}-certificate`, ACME_CERTIFICATE_TYPE)],
-});
+const certificate = new AcmeCertificate(
+    app.hostname,
+    {
+        domains: fqdns,
+        loadBalancerId: loadBalancer.loadBalancerId,
+        zone: loadBalancer.zone,
+        acmeServer: config.get("acmeServer") ?? "letsencrypt",
+        email: config.require("acmeEmail"),
+        cloudflareZones: [...new Set(Object.values(environments).flatMap((env) => ("name" in env.zone ? [env.zone.name] : [])))],
+    },
+    {
+        // Earlier versions of this example named it `<app>-certificate` (its certificate then `<app>-certificate-certificate`).
+        aliases: [pulumi.createUrn(`${app.hostname}-certificate`, ACME_CERTIFICATE_TYPE)],
+    },
+);
 
 const endpoint = new PrivateEndpoint(app.hostname, {
     loadBalancer,

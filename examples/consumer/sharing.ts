@@ -3,29 +3,31 @@
  * runs it on the outputs read through the stack reference and fails before the Service is registered,
  * instead of letting the CCM fight over a frontend port.
  */
+import { z } from "zod";
 
 /** One app's LB as the entrance exports it (`loadBalancers` output, keyed by app). */
-export interface EntranceLoadBalancer {
+const entranceLoadBalancerSchema = z.object({
     /** The entrance app the LB is named after (an app sharing it names its owner here). */
-    owner: string;
+    owner: z.string(),
     /** `<zone>/<uuid>`. */
-    id: string;
-    uuid: string;
-    name: string;
-    zone: string;
+    id: z.string(),
+    uuid: z.string(),
+    name: z.string(),
+    zone: z.string(),
     /** The LB's private IPv4 per attached environment. */
-    privateIps: Record<string, string>;
-}
+    privateIps: z.record(z.string(), z.string()),
+});
 
 /** The entrance stack's outputs this example relies on (see the README's outputs table). */
-export interface EntranceOutputs {
+export const entranceOutputsSchema = z.object({
     /** Each entrance app's LB, keyed by app. */
-    loadBalancers: Record<string, EntranceLoadBalancer>;
+    loadBalancers: z.record(z.string(), entranceLoadBalancerSchema),
     /** Names each entrance app answers to, keyed by app. */
-    fqdns: Record<string, string[]>;
+    fqdns: z.record(z.string(), z.array(z.string())),
     /** Every LB port each entrance app's Service opens (TLS port first), keyed by app. */
-    lbPorts: Record<string, number[]>;
-}
+    lbPorts: z.record(z.string(), z.array(z.number())),
+});
+export type EntranceOutputs = z.infer<typeof entranceOutputsSchema>;
 
 export interface SharedApp {
     hostname: string;
@@ -42,7 +44,9 @@ export interface SharedApp {
 export function sharingProblems(app: SharedApp, entrance: EntranceOutputs): string[] {
     const lb = entrance.loadBalancers[app.shareLoadBalancerWith];
     if (lb === undefined) {
-        return [`shareLoadBalancerWith: the entrance has no app "${app.shareLoadBalancerWith}": name one of ${Object.keys(entrance.loadBalancers).join(", ")}`];
+        return [
+            `shareLoadBalancerWith: the entrance has no app "${app.shareLoadBalancerWith}": name one of ${Object.keys(entrance.loadBalancers).join(", ")}`,
+        ];
     }
     const problems: string[] = [];
     const attached = Object.keys(lb.privateIps);

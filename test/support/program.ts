@@ -19,7 +19,10 @@ export function fixtureStack(name: string): string {
 }
 
 /** Runs the program with a stack (a name of the project's stacks, or a stack file's path). */
-export async function runProgram(stack: string, options: Omit<MockOptions, "config" | "stack"> = {}): Promise<{ world: MockWorld; program: Program }> {
+export async function runProgram(
+    stack: string,
+    options: Omit<MockOptions, "config" | "stack"> = {},
+): Promise<{ world: MockWorld; program: Program }> {
     const name = stack.replace(/^.*Pulumi\./, "").replace(/\.yaml$/, "");
     const world = await installMocks({ ...options, stack: name, config: pulumiConfigOf(stack) });
     const program: Program = await import("../../index");

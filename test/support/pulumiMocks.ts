@@ -8,6 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockCallArgs, MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime";
 import { createHash } from "node:crypto";
+import { z } from "zod";
 
 export const CERTIFICATE_TYPE = "pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate";
 /** The key Pulumi marks a secret with on the wire. */
@@ -61,9 +62,28 @@ export function fakeCertificateId(zone: string, name: string): string {
     return `${zone}/${fakeUuid(name)}`;
 }
 
+/** What the mocks read of a resource's inputs (the SDK hands them untyped). */
+const resourceInputs = z.record(z.string(), z.unknown());
+const namedInputs = z.object({ name: z.string() });
+const zonedInputs = z.object({ zone: z.string() });
+
+/** The lookups this project makes, as the SDK hands them to the mocks (every input kept). */
+const invokeSchema = z.discriminatedUnion("token", [
+    z.object({
+        token: z.literal("scaleway:ipam/getIp:getIp"),
+        inputs: z.looseObject({ privateNetworkId: z.string(), resource: z.looseObject({ id: z.string() }) }),
+    }),
+    z.object({ token: z.literal("scaleway:network/getPrivateNetwork:getPrivateNetwork"), inputs: z.looseObject({ name: z.string() }) }),
+    z.object({
+        token: z.literal("cloudflare:index/getZone:getZone"),
+        inputs: z.looseObject({ filter: z.looseObject({ name: z.string() }) }),
+    }),
+]);
+export type MockInvoke = z.infer<typeof invokeSchema>;
+
 export interface MockWorld {
     resources: RegisteredResource[];
-    invokes: MockCallArgs[];
+    invokes: MockInvoke[];
     byType(type: string): RegisteredResource[];
     one(type: string, name?: string): RegisteredResource;
 }
@@ -75,32 +95,33 @@ export interface MockOptions {
     config?: Record<string, string>;
     /** Outputs of the stacks a `StackReference` reads, by fully qualified stack name. */
     stackOutputs?: Record<string, Record<string, unknown>>;
-    /** Answers a resource differently from the defaults below; undefined falls back to them. */
-    override?: (args: MockResourceArgs) => MockResourceResult | undefined;
+    /** Answers a resource (its `inputs` as the mocks read them) differently from the defaults below; undefined falls back to them. */
+    override?: (args: MockResourceArgs, inputs: Record<string, unknown>) => MockResourceResult | undefined;
 }
 
-function defaultResult(args: MockResourceArgs, options: MockOptions): MockResourceResult {
+function defaultResult(args: MockResourceArgs, inputs: Record<string, unknown>, options: MockOptions): MockResourceResult {
     switch (args.type) {
         case "pulumi:pulumi:StackReference": {
             // A stack reference is read by id (the stack's name); its state holds the outputs.
-            const outputs = options.stackOutputs?.[args.inputs.name];
+            const { name } = namedInputs.parse(inputs);
+            const outputs = options.stackOutputs?.[name];
             if (outputs === undefined) {
-                throw new Error(`no outputs mocked for the stack ${args.inputs.name}`);
+                throw new Error(`no outputs mocked for the stack ${name}`);
             }
-            return { id: args.inputs.name, state: { name: args.inputs.name, outputs, secretOutputNames: [] } };
+            return { id: name, state: { name, outputs, secretOutputNames: [] } };
         }
         case "scaleway:loadbalancers/loadBalancer:LoadBalancer":
-            return { id: `${args.inputs.zone}/${fakeUuid(args.name)}`, state: { ...args.inputs, privateIps: [] } };
+            return { id: `${zonedInputs.parse(inputs).zone}/${fakeUuid(args.name)}`, state: { ...inputs, privateIps: [] } };
         case "scaleway:loadbalancers/privateNetwork:PrivateNetwork":
-            return { id: `${args.inputs.zone}/${fakeUuid(args.name)}`, state: args.inputs };
+            return { id: `${zonedInputs.parse(inputs).zone}/${fakeUuid(args.name)}`, state: inputs };
         case CERTIFICATE_TYPE: {
             // What the provider's create returns, minus the key material.
-            const zone = String(args.inputs.loadBalancerId).split("/")[0];
+            const zone = String(inputs.loadBalancerId).split("/")[0];
             const uuid = fakeUuid(args.name);
             return {
                 id: uuid,
                 state: {
-                    ...args.inputs,
+                    ...inputs,
                     certificateId: fakeCertificateId(zone, args.name),
                     certificateUuid: uuid,
                     notAfter: "2027-02-20T00:00:00.000Z",
@@ -110,24 +131,30 @@ function defaultResult(args: MockResourceArgs, options: MockOptions): MockResour
             };
         }
         default:
-            return { id: `${args.name}-id`, state: args.inputs };
+            return { id: `${args.name}-id`, state: inputs };
     }
 }
 
-function answerInvoke(args: MockCallArgs): Record<string, unknown> {
-    switch (args.token) {
+function invokeOf(args: MockCallArgs): MockInvoke {
+    const parsed = invokeSchema.safeParse(args);
+    if (!parsed.success) {
+        throw new Error(`unexpected invoke ${args.token}: ${z.prettifyError(parsed.error)}`);
+    }
+    return parsed.data;
+}
+
+function answerInvoke(invoke: MockInvoke): Record<string, unknown> {
+    switch (invoke.token) {
         case "scaleway:ipam/getIp:getIp": {
-            const address = fakePrivateIp(args.inputs.privateNetworkId, args.inputs.resource.id);
+            const address = fakePrivateIp(invoke.inputs.privateNetworkId, invoke.inputs.resource.id);
             return { id: fakeUuid(`ip-${address}`), address, addressCidr: `${address}/22` };
         }
         case "scaleway:network/getPrivateNetwork:getPrivateNetwork":
-            return { id: fakePrivateNetworkId(args.inputs.name), name: args.inputs.name };
+            return { id: fakePrivateNetworkId(invoke.inputs.name), name: invoke.inputs.name };
         case "cloudflare:index/getZone:getZone": {
-            const zoneId = fakeZoneId(args.inputs.filter.name);
-            return { id: zoneId, zoneId, name: args.inputs.filter.name };
+            const zoneId = fakeZoneId(invoke.inputs.filter.name);
+            return { id: zoneId, zoneId, name: invoke.inputs.filter.name };
         }
-        default:
-            throw new Error(`unexpected invoke ${args.token}`);
     }
 }
 
@@ -155,7 +182,7 @@ type Callback = (error: Error | null, response: RegisterResponse | undefined) =>
 
 export async function installMocks(options: MockOptions = {}): Promise<MockWorld> {
     const resources: RegisteredResource[] = [];
-    const invokes: MockCallArgs[] = [];
+    const invokes: MockInvoke[] = [];
     const project = options.project ?? "scw-private-lb";
     const stack = options.stack ?? "test";
     if (options.config) {
@@ -165,14 +192,15 @@ export async function installMocks(options: MockOptions = {}): Promise<MockWorld
     await pulumi.runtime.setMocks(
         {
             newResource(args: MockResourceArgs) {
+                const inputs = resourceInputs.parse(args.inputs);
                 if (registering !== undefined) {
-                    registering.inputs = args.inputs;
+                    registering.inputs = inputs;
                 } else {
                     // A read (a StackReference, `get`): recorded with what the mock is given.
                     resources.push({
                         type: args.type,
                         name: args.name,
-                        inputs: args.inputs,
+                        inputs,
                         wire: {},
                         provider: args.provider || undefined,
                         urn: `urn:pulumi:${stack}::${project}::${args.type}::${args.name}`,
@@ -180,13 +208,14 @@ export async function installMocks(options: MockOptions = {}): Promise<MockWorld
                         additionalSecretOutputs: [],
                     });
                 }
-                const result = options.override?.(args) ?? defaultResult(args, options);
+                const result = options.override?.(args, inputs) ?? defaultResult(args, inputs, options);
                 // Preview: providers do not create anything, ids and computed outputs stay unknown.
-                return options.preview && args.type !== "pulumi:pulumi:StackReference" ? { id: undefined, state: args.inputs } : result;
+                return options.preview && args.type !== "pulumi:pulumi:StackReference" ? { id: undefined, state: inputs } : result;
             },
             call(args: MockCallArgs) {
-                invokes.push(args);
-                return answerInvoke(args);
+                const invoke = invokeOf(args);
+                invokes.push(invoke);
+                return answerInvoke(invoke);
             },
         },
         project,
@@ -209,7 +238,9 @@ export async function installMocks(options: MockOptions = {}): Promise<MockWorld
             provider: request.getProvider() || undefined,
             urn: `urn:pulumi:${stack}::${project}::${typeChain}::${request.getName()}`,
             parent,
-            aliases: request.getAliasesList().map((alias) => (alias.hasSpec() ? `spec:${JSON.stringify(alias.getSpec()?.toObject())}` : alias.getUrn())),
+            aliases: request
+                .getAliasesList()
+                .map((alias) => (alias.hasSpec() ? `spec:${JSON.stringify(alias.getSpec()?.toObject())}` : alias.getUrn())),
             additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
         };
         resources.push(record);
@@ -233,7 +264,9 @@ export async function installMocks(options: MockOptions = {}): Promise<MockWorld
         one(type, name) {
             const matches = resources.filter((r) => r.type === type && (name === undefined || r.name === name));
             if (matches.length !== 1) {
-                throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${matches.length}: ${resources.map((r) => `${r.type}:${r.name}`).join(", ")}`);
+                throw new Error(
+                    `expected one ${type}${name ? ` named ${name}` : ""}, found ${matches.length}: ${resources.map((r) => `${r.type}:${r.name}`).join(", ")}`,
+                );
             }
             return matches[0];
         },
@@ -250,6 +283,7 @@ export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
  * ends a deployment. `waitForRPCs` is exported by the SDK's settings module but not typed.
  */
 export async function allRegistered(): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- waitForRPCs is exported by the module but missing from its typings
     const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
     await settings.waitForRPCs();
 }

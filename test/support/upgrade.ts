@@ -13,9 +13,16 @@ export const typeOf = (urn: string) => urn.split("::").at(-2)?.split("$").pop();
 function upgradeOf(world: MockWorld, prefix: string, oldUrns: string[]) {
     const claims = (resource: RegisteredResource) => [resource.urn, ...resource.aliases];
     const claimedBy = Object.fromEntries(
-        oldUrns.map((old) => [old, world.resources.filter((resource) => claims(resource).includes(`${prefix}${old}`)).map((resource) => resource.urn.slice(prefix.length))]),
+        oldUrns.map((old) => [
+            old,
+            world.resources
+                .filter((resource) => claims(resource).includes(`${prefix}${old}`))
+                .map((resource) => resource.urn.slice(prefix.length)),
+        ]),
     );
-    const created = world.resources.filter((resource) => !oldUrns.some((old) => claims(resource).includes(`${prefix}${old}`))).map((resource) => resource.urn);
+    const created = world.resources
+        .filter((resource) => !oldUrns.some((old) => claims(resource).includes(`${prefix}${old}`)))
+        .map((resource) => resource.urn);
     return { claimedBy, created };
 }
 
@@ -25,9 +32,10 @@ export async function upgrade(legacyStack: string, oldUrns: string[]) {
     return { world, ...upgradeOf(world, `urn:pulumi:${legacyStack}::scw-private-lb::`, oldUrns) };
 }
 
-
 /** URNs that two resources would claim (as their URN or an alias): the engine refuses such a program. */
 export function claimedTwice(world: MockWorld): string[] {
-    const claims = world.resources.flatMap((resource) => [...new Set([resource.urn, ...resource.aliases.filter((alias) => alias.startsWith("urn:"))])]);
+    const claims = world.resources.flatMap((resource) => [
+        ...new Set([resource.urn, ...resource.aliases.filter((alias) => alias.startsWith("urn:"))]),
+    ]);
     return claims.filter((urn, index) => claims.indexOf(urn) !== index);
 }

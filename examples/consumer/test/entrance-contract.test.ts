@@ -46,7 +46,12 @@ describe("entrance outputs the consumer relies on", () => {
         const loadBalancers = exported.loadBalancers as typeof ENTRANCE_OUTPUTS.loadBalancers;
         for (const [app, lb] of Object.entries(ENTRANCE_OUTPUTS.loadBalancers)) {
             const actual = loadBalancers[app as keyof typeof loadBalancers];
-            expect({ app, owner: actual.owner, name: actual.name, environments: Object.keys(actual.privateIps) }).toEqual({ app, owner: lb.owner, name: lb.name, environments: Object.keys(lb.privateIps) });
+            expect({ app, owner: actual.owner, name: actual.name, environments: Object.keys(actual.privateIps) }).toEqual({
+                app,
+                owner: lb.owner,
+                name: lb.name,
+                environments: Object.keys(lb.privateIps),
+            });
             expect(parseZonedId(actual.id).zone).toBe(actual.zone);
         }
         expect(loadBalancers.grafana.id).toBe(loadBalancers.test.id);

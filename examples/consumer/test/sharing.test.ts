@@ -14,7 +14,12 @@ describe("sharing an entrance app's LB", () => {
     it("accepts an app on a port free on that LB, with new names, in attached environments", () => {
         expect(sharingProblems(kibana, ENTRANCE_OUTPUTS)).toEqual([]);
         // 443 is taken on test's LB, not on backoffice's: ports are per LB.
-        expect(sharingProblems({ ...kibana, shareLoadBalancerWith: "backoffice", lbPorts: [8443, 81], environments: ["prod"] }, ENTRANCE_OUTPUTS)).toEqual([]);
+        expect(
+            sharingProblems(
+                { ...kibana, shareLoadBalancerWith: "backoffice", lbPorts: [8443, 81], environments: ["prod"] },
+                ENTRANCE_OUTPUTS,
+            ),
+        ).toEqual([]);
     });
 
     it("refuses a TLS or extra port an app on the same LB already holds, naming the owner", () => {
@@ -26,9 +31,12 @@ describe("sharing an entrance app's LB", () => {
     });
 
     it("refuses names the entrance already serves", () => {
-        expect(sharingProblems({ ...kibana, hostname: "test", fqdns: ["test.prod.example.net", "test.staging.example.net"] }, ENTRANCE_OUTPUTS)).toEqual([
-            `test.prod.example.net is already served by the entrance app "test": pick another hostname than "test"`,
-        ]);
+        expect(
+            sharingProblems(
+                { ...kibana, hostname: "test", fqdns: ["test.prod.example.net", "test.staging.example.net"] },
+                ENTRANCE_OUTPUTS,
+            ),
+        ).toEqual([`test.prod.example.net is already served by the entrance app "test": pick another hostname than "test"`]);
     });
 
     it("refuses an environment whose network the LB is not attached to", () => {
