@@ -19,7 +19,7 @@ import {
     MIN_DNS_TTL,
 } from "./defaults";
 import { appFqdn, isDnsLabel, isDomainName, isLbZone, isUuid, isWithinZone, LB_ZONES, loadBalancerName, regionOfZone } from "./naming";
-import { parseZonedId } from "./certificate/validation";
+import { parseZonedId } from "./certificate/ids";
 
 export const PROJECT = "scw-private-lb";
 

@@ -4,6 +4,7 @@
  */
 
 import { Lbv1 } from "@scaleway/sdk-lb";
+import { parseZonedId as parseZonedIdOrUndefined, UUID_PATTERN, ZONE_PATTERN } from "./certificate/ids";
 
 const LB_LOCALITY = Lbv1.ZonedAPI.LOCALITY;
 
@@ -12,8 +13,6 @@ const MAX_LOAD_BALANCER_NAME_LENGTH = 63;
 const LOWERCASE_SLUG = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 // The Scaleway CCM refuses an LB whose name starts with the cluster id (a UUID) (docs/scaleway-ccm.md §1).
 const UUID_PREFIX = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ZONE = /^[a-z]{2}-[a-z]{3}-[1-9]$/;
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
@@ -45,7 +44,7 @@ export function validateLoadBalancerName(name: string): string {
 }
 
 export function isZone(value: string): boolean {
-    return ZONE.test(value);
+    return ZONE_PATTERN.test(value);
 }
 
 /** The zones the Scaleway LB API serves (the SDK's own list: `Lbv1.ZonedAPI.LOCALITY`, see docs/per-app-load-balancers.md). */
@@ -70,15 +69,15 @@ export interface ZonedId {
 
 /** Splits `<zone>/<uuid>` (what the Scaleway provider and the CCM annotation use). */
 export function parseZonedId(value: string): ZonedId {
-    const parts = value.split("/");
-    if (parts.length !== 2 || !isZone(parts[0]) || !UUID.test(parts[1])) {
+    const parsed = parseZonedIdOrUndefined(value);
+    if (parsed === undefined) {
         throw new Error(`"${value}" is not a zoned id: expected <zone>/<uuid>, e.g. fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338`);
     }
-    return { zone: parts[0], id: parts[1] };
+    return { zone: parsed.zone, id: parsed.uuid };
 }
 
 export function isUuid(value: string): boolean {
-    return UUID.test(value);
+    return UUID_PATTERN.test(value);
 }
 
 export function isDnsLabel(value: string): boolean {

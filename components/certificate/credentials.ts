@@ -3,6 +3,7 @@
  * from resource inputs: inputs are stored in the stack's state, and a rotated token must not force a new
  * certificate.
  */
+import { UUID_PATTERN } from "./ids";
 
 export interface ScalewayCredentials {
     accessKey: string;
@@ -27,7 +28,6 @@ export const SCALEWAY_SECRET_KEY = { env: "SCW_SECRET_KEY", config: "scaleway:se
 export const CLOUDFLARE_API_TOKEN = { env: "CLOUDFLARE_API_TOKEN", config: "cloudflare:apiToken" } as const;
 
 const SCALEWAY_ACCESS_KEY_PATTERN = /^SCW[A-Z0-9]{17}$/i;
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface Source {
     env: string;

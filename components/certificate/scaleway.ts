@@ -9,7 +9,7 @@ import { createAdvancedClient, Errors, withHTTPClient, withProfile } from "@scal
 import { Lbv1 } from "@scaleway/sdk-lb";
 import type { ScalewayCredentials } from "./credentials";
 import { type PollPolicy, type RetryPolicy, parseRetryAfterMs, pollUntil, type Sleep, sleep, type Verdict, withRetries } from "./retry";
-import { parseZonedId } from "./validation";
+import { parseZonedId } from "./ids";
 
 type Frontend = Lbv1.Frontend;
 type UpdateFrontendRequest = Lbv1.ZonedApiUpdateFrontendRequest;

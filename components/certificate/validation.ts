@@ -8,6 +8,7 @@ import { createPrivateKey } from "node:crypto";
 import { isIP } from "node:net";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { z } from "zod";
+import { parseZonedId, ZONE_PATTERN } from "./ids";
 import { renewalPolicyProblems } from "./renewal";
 import { BINDING_MODES, KEY_TYPES, type Binding, type KeyType, type RenewalPolicy } from "./types";
 
@@ -28,8 +29,6 @@ export interface CheckFailure {
     reason: string;
 }
 
-const ZONE_PATTERN = /^[a-z]{2}-[a-z]{3}-[1-9]$/;
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LABEL_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const EMAIL_PATTERN = /^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$/;
 const PROFILE_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
@@ -42,15 +41,6 @@ export function isUnknown(value: unknown): boolean {
 /** `letsencrypt` / `letsencrypt-staging` or a directory URL, as given to the component. */
 export function resolveAcmeDirectory(server: string): string {
     return server in ACME_DIRECTORIES ? ACME_DIRECTORIES[server as AcmeServerAlias] : server;
-}
-
-/** `fr-par-1/<uuid>` → `{zone, uuid}`; undefined when malformed. */
-export function parseZonedId(id: string): { zone: string; uuid: string } | undefined {
-    const parts = id.split("/");
-    if (parts.length !== 2 || !ZONE_PATTERN.test(parts[0]) || !UUID_PATTERN.test(parts[1])) {
-        return undefined;
-    }
-    return { zone: parts[0], uuid: parts[1] };
 }
 
 /** Why a (lowercased) DNS name is unusable in a certificate, or undefined when it is fine. */
