@@ -1,0 +1,53 @@
+/**
+ * Checkouts of the project other than this one, for the engine suite's packaging proofs, and what the
+ * engine stored about the certificate. A checkout here is a copy of the repository's tracked files (what
+ * `git clone` gives, with the working tree's edits) installed by its own `npm ci`: its own `node_modules`,
+ * the provider package built by the root's `prepare` script, nothing linked to this checkout.
+ */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { cp } from "node:fs/promises";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { CERTIFICATE_TYPE } from "./certificateStack";
+import { type Engine, REPOSITORY } from "./engine";
+
+const run = promisify(execFile);
+
+/** Copies the repository's tracked files to `directory` and installs them there with `npm ci`. */
+export async function cloneAndInstall(directory: string, options: { omitDev: boolean }): Promise<void> {
+    const { stdout } = await run("git", ["ls-files", "-z"], { cwd: REPOSITORY, maxBuffer: 16 << 20 });
+    const files = stdout.split("\0").filter((file) => file.length > 0 && existsSync(path.join(REPOSITORY, file)));
+    await Promise.all(files.map((file) => cp(path.join(REPOSITORY, file), path.join(directory, file))));
+    // The npm cache serves what it holds (CI and developers have installed this lockfile before); the
+    // registry the rest. `prepare` builds packages/certificate-provider, with or without dev dependencies.
+    const flags = ["ci", "--prefer-offline", "--no-audit", "--no-fund", ...(options.omitDev ? ["--omit=dev"] : [])];
+    await run("npm", flags, { cwd: directory, env: { ...process.env, NODE_ENV: "" }, maxBuffer: 64 << 20 });
+}
+
+export interface StoredResource {
+    type: string;
+    urn: string;
+    id?: string;
+    inputs?: Record<string, unknown>;
+    outputs?: Record<string, unknown>;
+}
+
+/** The certificate resource of a stack as `pulumi stack export` prints it (secrets as ciphertext). */
+export async function storedCertificate(engine: Engine, stackName: string, workDir: string): Promise<StoredResource> {
+    const exported = JSON.parse(await engine.cli(["stack", "export", "--stack", stackName], workDir)) as { deployment: { resources?: StoredResource[] } };
+    const certificates = (exported.deployment.resources ?? []).filter((resource) => resource.type === CERTIFICATE_TYPE);
+    if (certificates.length !== 1) {
+        throw new Error(`stack ${stackName} holds ${certificates.length} certificate resources, expected 1`);
+    }
+    return certificates[0];
+}
+
+/** The provider closure the engine stored for a certificate (inputs and outputs carry the same one). */
+export function storedClosure(resource: StoredResource): string {
+    const closure = resource.outputs?.__provider;
+    if (typeof closure !== "string" || closure !== resource.inputs?.__provider) {
+        throw new Error(`certificate ${resource.urn} has no stored provider closure, or different ones in inputs and outputs`);
+    }
+    return closure;
+}
