@@ -11,19 +11,18 @@
  * second checkout is this checkout's component: the same sources, and a stored closure without any path.
  */
 import { existsSync, realpathSync } from "node:fs";
-import { cp, rename } from "node:fs/promises";
+import { rename } from "node:fs/promises";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CertificateWorld, type LoadBalancerSeed, startCertificateWorld } from "../certificate-provider-world";
 import * as certificateModule from "../../components/certificate";
 import { type CertificateModule, callCounts, certificateProgram, since } from "./support/certificateStack";
-import { cloneAndInstall, storedCertificate, storedClosure } from "./support/checkouts";
-import { changes, type Engine, linkNodeModules, REPOSITORY, startEngine } from "./support/engine";
+import { cloneAndInstall, linkedCheckout, storedCertificate, storedClosure } from "./support/checkouts";
+import { changes, type Engine, REPOSITORY, startEngine } from "./support/engine";
 
 const PROJECT = "engine-checkouts";
 const STACK = "shared";
-const CHECKOUT_FILES = ["components", "package.json", "tsconfig.json"];
 const PACKAGE = "@scw-private-lb/certificate-provider";
 /** Short-lived certificates, so that the second checkout renews the first one's within the run. */
 const LIFETIME_SECONDS = 60;
@@ -33,13 +32,6 @@ let engine: Engine;
 let lb: LoadBalancerSeed;
 let second: string;
 const startDirectory = process.cwd();
-
-async function checkout(name: string): Promise<string> {
-    const directory = path.join(engine.root, name);
-    await Promise.all(CHECKOUT_FILES.map((file) => cp(path.join(REPOSITORY, file), path.join(directory, file), { recursive: true })));
-    await linkNodeModules(directory);
-    return directory;
-}
 
 /** The stack run from `directory`, with it as working directory. */
 function stackFrom(directory: string, component: CertificateModule = certificateModule): Promise<Stack> {
@@ -74,7 +66,7 @@ describe("a stack run from two checkouts", () => {
     let issued: { certificateId: string; renewalDueAt: number };
 
     it("8. the first checkout's up stores a provider that requires the package by name, with no path of that checkout", async () => {
-        first = await checkout("alice");
+        first = await linkedCheckout(engine, "alice");
         const component = (await import(path.join(first, "components", "certificate", "index.ts"))) as CertificateModule;
         const up = await (await stackFrom(first, component)).up();
         expect(changes(up.summary.resourceChanges)).toEqual({ create: 3 });

@@ -10,9 +10,18 @@ import { cp } from "node:fs/promises";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { CERTIFICATE_TYPE } from "./certificateStack";
-import { type Engine, REPOSITORY } from "./engine";
+import { type Engine, linkNodeModules, REPOSITORY } from "./engine";
 
 const run = promisify(execFile);
+const PROJECT_FILES = ["components", "package.json", "tsconfig.json"];
+
+/** A checkout at `<engine root>/<name>` holding the project's files, with this checkout's node_modules linked. */
+export async function linkedCheckout(engine: Engine, name: string): Promise<string> {
+    const directory = path.join(engine.root, name);
+    await Promise.all(PROJECT_FILES.map((file) => cp(path.join(REPOSITORY, file), path.join(directory, file), { recursive: true })));
+    await linkNodeModules(directory);
+    return directory;
+}
 
 /** Copies the repository's tracked files to `directory` and installs them there with `npm ci`. */
 export async function cloneAndInstall(directory: string, options: { omitDev: boolean }): Promise<void> {
