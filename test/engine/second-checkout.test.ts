@@ -7,7 +7,7 @@
  * and the stored closures) must find the provider by package name in that checkout's node_modules, from the
  * consumer project inside it too, and after the source folder is renamed and the whole checkout moved.
  * An inline program runs in the test process and must share the Automation API's `@pulumi/pulumi` (a second
- * copy of the SDK, the second checkout's, never gets its resources registered), so the program of the
+ * copy of the SDK, the second checkout's, left `up` hanging), so the program of the
  * second checkout is this checkout's component: the same sources, and a stored closure without any path.
  */
 import { existsSync, realpathSync } from "node:fs";
