@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CertificateWorld, type LoadBalancerSeed, startCertificateWorld } from "../certificate-provider-world";
 import * as certificateModule from "../../components/certificate";
 import { type CertificateModule, callCounts, certificateProgram, since } from "./support/certificateStack";
-import { cloneAndInstall, linkedCheckout, storedCertificate, storedClosure } from "./support/checkouts";
+import { installedCheckout, linkedCheckout, storedCertificate, storedClosure } from "./support/checkouts";
 import { changes, type Engine, REPOSITORY, startEngine } from "./support/engine";
 
 const PROJECT = "engine-checkouts";
@@ -53,7 +53,7 @@ beforeAll(async () => {
     engine = await startEngine(world.env);
     lb = world.seedLoadBalancer("915d146e-fef6-4873-92f9-58cbea07ac4e_tcp_443");
     second = path.join(engine.root, "ci-runner");
-    await cloneAndInstall(second, { omitDev: true });
+    await installedCheckout(second);
 }, 300_000);
 
 afterAll(async () => {

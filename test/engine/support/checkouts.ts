@@ -1,8 +1,6 @@
 /**
  * Checkouts of the project other than this one, for the engine suite's packaging proofs, and what the
- * engine stored about the certificate. A checkout here is a copy of the repository's tracked files (what
- * `git clone` gives, with the working tree's edits) installed by its own `npm ci`: its own `node_modules`,
- * the provider package built by the root's `prepare` script, nothing linked to this checkout.
+ * engine stored about the certificate.
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -23,15 +21,18 @@ export async function linkedCheckout(engine: Engine, name: string): Promise<stri
     return directory;
 }
 
-/** Copies the repository's tracked files to `directory` and installs them there with `npm ci`. */
-export async function cloneAndInstall(directory: string, options: { omitDev: boolean }): Promise<void> {
+/**
+ * A checkout as a CI runner installs it for deployments: the repository's tracked files (what `git clone`
+ * gives, with the working tree's edits) copied to `directory`, then `npm ci --omit=dev` there: its own
+ * `node_modules` without dev dependencies, the provider package built by the root's `prepare` script,
+ * nothing linked to this checkout.
+ */
+export async function installedCheckout(directory: string): Promise<void> {
     const { stdout } = await run("git", ["ls-files", "-z"], { cwd: REPOSITORY, maxBuffer: 16 << 20 });
     const files = stdout.split("\0").filter((file) => file.length > 0 && existsSync(path.join(REPOSITORY, file)));
     await Promise.all(files.map((file) => cp(path.join(REPOSITORY, file), path.join(directory, file))));
-    // The npm cache serves what it holds (CI and developers have installed this lockfile before); the
-    // registry the rest. `prepare` builds packages/certificate-provider, with or without dev dependencies.
-    const flags = ["ci", "--prefer-offline", "--no-audit", "--no-fund", ...(options.omitDev ? ["--omit=dev"] : [])];
-    await run("npm", flags, { cwd: directory, env: { ...process.env, NODE_ENV: "" }, maxBuffer: 64 << 20 });
+    // The npm cache serves what it holds (CI and developers have installed this lockfile before), the registry the rest.
+    await run("npm", ["ci", "--omit=dev", "--prefer-offline", "--no-audit", "--no-fund"], { cwd: directory, maxBuffer: 64 << 20 });
 }
 
 export interface StoredResource {
