@@ -17,7 +17,7 @@ export type CertificateModule = typeof import("../../../components/certificate")
 export const EXPORTED_OUTPUTS = ["certificateId", "fingerprint", "notBefore", "notAfter", "renewalDueAt", "domains", "bindingStatus", "certificatePem", "privateKeyPem"] as const;
 
 /** The program: one certificate for `DOMAIN` on `lb`, its outputs exported. */
-export function certificateProgram(module: CertificateModule, world: CertificateWorld, lb: LoadBalancerSeed, settings: Partial<Pick<AcmeCertificateArgs, "email" | "renewal">> = {}): PulumiFn {
+export function certificateProgram(module: CertificateModule, world: CertificateWorld, lb: LoadBalancerSeed, settings: Partial<Omit<AcmeCertificateArgs, "loadBalancerId">> = {}): PulumiFn {
     return async () => {
         const certificate = new module.AcmeCertificate("admin", {
             domains: [DOMAIN],

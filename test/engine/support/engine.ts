@@ -41,6 +41,8 @@ export interface StackOptions {
     workDir?: string;
     /** Use the `Pulumi.yaml` already in `workDir` instead of writing one for `projectName`. */
     ownProjectFile?: boolean;
+    /** `workDir` resolves its packages itself (its or a parent folder's `node_modules`): no link to the repository's. */
+    ownNodeModules?: boolean;
 }
 
 /** The CLI's folder, provided by the suite's global setup; on PATH first, so the engine finds its launcher there too. */
@@ -88,7 +90,9 @@ export async function startEngine(worldEnv: Record<string, string> = {}): Promis
         root,
         async stack(options) {
             const workDir = options.workDir ?? path.join(root, "projects", options.projectName);
-            await linkNodeModules(workDir);
+            if (!options.ownNodeModules) {
+                await linkNodeModules(workDir);
+            }
             return LocalWorkspace.createOrSelectStack(
                 { projectName: options.projectName, stackName: options.stackName, program: options.program },
                 {
