@@ -7,17 +7,7 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
     {
-        ignores: [
-            "node_modules/**",
-            "**/node_modules/**",
-            "packages/*/dist/**",
-            "bin/**",
-            "coverage/**",
-            "**/*.js",
-            "**/*.mjs",
-            // TEMPORARY: linted once the open engine work lands
-            "test/engine/**",
-        ],
+        ignores: ["node_modules/**", "**/node_modules/**", "packages/*/dist/**", "bin/**", "coverage/**", "**/*.js", "**/*.mjs"],
     },
     js.configs.recommended,
     ...tseslint.configs.recommendedTypeChecked,

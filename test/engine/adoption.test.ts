@@ -43,7 +43,7 @@ afterAll(async () => {
 /** The CCM, as far as the renewal goes: once the successor exists the Service annotation names it, and the CCM puts it on the frontend. */
 function ccmFollowingTheAnnotation(event: EngineEvent): void {
     const metadata = event.resOutputsEvent?.metadata;
-    const successor = metadata?.new?.outputs?.certificateUuid;
+    const successor: unknown = metadata?.new?.outputs?.certificateUuid;
     if (metadata?.type === CERTIFICATE_TYPE && metadata.op === "create-replacement" && typeof successor === "string") {
         world.scaleway.simulateCcmReconcile(lb.frontendId, [successor]);
     }
@@ -54,7 +54,10 @@ describe("adopting the hand-made certificate under the Pulumi engine", () => {
     let handMade: string;
 
     it("refuses at up a certificate for other names, with the message saying what to do, and changes nothing", async () => {
-        other = await handMadeCertificate(world, lb, ["admin.example.org"], { notBefore: new Date(Date.now() - 30 * DAY), notAfter: new Date(Date.now() + 60 * DAY) });
+        other = await handMadeCertificate(world, lb, ["admin.example.org"], {
+            notBefore: new Date(Date.now() - 30 * DAY),
+            notAfter: new Date(Date.now() + 60 * DAY),
+        });
         adoptCertificateId = other;
         const before = callCounts(world);
         await expect(stack.up()).rejects.toThrow(
@@ -69,7 +72,10 @@ describe("adopting the hand-made certificate under the Pulumi engine", () => {
 
     it("records the right one on the first up instead of ordering a certificate: no call to the CA, no write anywhere", async () => {
         // Made 60 days ago for 70 days: due already, so the next up renews it.
-        handMade = await handMadeCertificate(world, lb, [DOMAIN], { notBefore: new Date(Date.now() - 60 * DAY), notAfter: new Date(Date.now() + 10 * DAY) });
+        handMade = await handMadeCertificate(world, lb, [DOMAIN], {
+            notBefore: new Date(Date.now() - 60 * DAY),
+            notAfter: new Date(Date.now() + 10 * DAY),
+        });
         adoptCertificateId = handMade;
         const before = callCounts(world);
         const up = await stack.up();

@@ -22,7 +22,10 @@ import { linkedCheckout, type StoredResource, storedCertificate } from "./suppor
 import { changes, type Engine, startEngine } from "./support/engine";
 
 interface LegacyFixture {
-    resource: { inputs: Record<string, unknown>; outputs: Record<string, unknown> & { __provider: string; privateKeyPem: string; certificatePem: string } };
+    resource: {
+        inputs: Record<string, unknown>;
+        outputs: Record<string, unknown> & { __provider: string; privateKeyPem: string; certificatePem: string };
+    };
 }
 const fixture = JSON.parse(readFileSync(path.join(__dirname, "..", "fixtures", "certificate-state-375cfe2.json"), "utf8")) as LegacyFixture;
 const LEGACY_CLOSURE = fixture.resource.outputs.__provider;
@@ -47,7 +50,10 @@ function legacyProperties(written: Record<string, unknown>, current: Record<stri
     };
     const isSecret = (value: unknown) => typeof value === "object" && value !== null && SECRET_SIG in value;
     return Object.fromEntries(
-        Object.entries({ ...written, ...here }).map(([key, value]) => [key, isSecret(current?.[key]) ? { [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270", plaintext: JSON.stringify(value) } : value]),
+        Object.entries({ ...written, ...here }).map(([key, value]) => [
+            key,
+            isSecret(current?.[key]) ? { [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270", plaintext: JSON.stringify(value) } : value,
+        ]),
     );
 }
 
@@ -67,22 +73,36 @@ beforeAll(async () => {
     const checkout = await linkedCheckout(engine, "checkout");
     process.chdir(checkout);
     // The settings the state was written with (no `zone`: the fixture's inputs have none).
-    const settings = { accountKeyPem: fixture.resource.inputs.accountKeyPem as string, binding: { mode: "frontend" as const, frontendPort: 443 }, zone: undefined };
+    const settings = {
+        accountKeyPem: fixture.resource.inputs.accountKeyPem as string,
+        binding: { mode: "frontend" as const, frontendPort: 443 },
+        zone: undefined,
+    };
     const seeding = certificateProgram(certificateModule, world, lb, { ...settings, adoptCertificateId: certificateId });
     const program = certificateProgram(certificateModule, world, lb, settings);
     let seeded = false;
-    stack = await engine.stack({ projectName: "engine-legacy", stackName: STACK, program: () => (seeded ? program() : seeding()), workDir: checkout });
+    stack = await engine.stack({
+        projectName: "engine-legacy",
+        stackName: STACK,
+        program: () => (seeded ? program() : seeding()),
+        workDir: checkout,
+    });
     const adopted = await stack.up();
     expect(changes(adopted.summary.resourceChanges)).toEqual({ create: 3 });
     seeded = true;
 
-    const { version, deployment } = await stack.exportStack();
-    const resources = (deployment as { resources: StoredResource[] }).resources.map((resource) =>
+    const exported: Deployment = await stack.exportStack();
+    const deployment = exported.deployment as { resources: StoredResource[] };
+    const resources = deployment.resources.map((resource) =>
         resource.type === CERTIFICATE_TYPE
-            ? { ...resource, inputs: legacyProperties(fixture.resource.inputs, resource.inputs), outputs: legacyProperties(fixture.resource.outputs, resource.outputs) }
+            ? {
+                  ...resource,
+                  inputs: legacyProperties(fixture.resource.inputs, resource.inputs),
+                  outputs: legacyProperties(fixture.resource.outputs, resource.outputs),
+              }
             : resource,
     );
-    await stack.importStack({ version, deployment: { ...deployment, resources } } as Deployment);
+    await stack.importStack({ version: exported.version, deployment: { ...deployment, resources } });
 }, 180_000);
 
 afterAll(async () => {

@@ -50,7 +50,13 @@ interface SecretValue {
 
 function isCiphertext(value: unknown): value is SecretValue {
     const secret = value as SecretValue;
-    return typeof value === "object" && value !== null && secret["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270" && typeof secret.ciphertext === "string" && secret.plaintext === undefined;
+    return (
+        typeof value === "object" &&
+        value !== null &&
+        secret["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270" &&
+        typeof secret.ciphertext === "string" &&
+        secret.plaintext === undefined
+    );
 }
 
 /** The base64 lines of a PEM block: what a leak would show, whatever escaping wraps the line breaks. */
@@ -140,7 +146,7 @@ describe("the certificate component under the Pulumi engine", () => {
         expect(changes(refreshed.summary.resourceChanges)).toEqual({ same: 2, delete: 1 });
         expect(since(world, before)).toMatchObject({ scalewayWrites: 0, cloudflare: 0, ca: 0 });
         const exported = await stack.exportStack();
-        const types = (exported.deployment.resources as Exported["deployment"]["resources"]).map((resource) => resource.type);
+        const types = (exported.deployment as Exported["deployment"]).resources.map((resource) => resource.type);
         expect(types).not.toContain(CERTIFICATE_TYPE);
 
         before = callCounts(world);
@@ -159,13 +165,13 @@ describe("the certificate component under the Pulumi engine", () => {
         const consumer = await engine.stack({
             projectName: "engine-consumer",
             stackName: STACK,
-            program: async () => {
+            program: () => {
                 const entrance = new pulumi.StackReference("entrance", { name: `organization/${PROJECT}/${STACK}` });
-                return {
+                return Promise.resolve({
                     certificateId: entrance.requireOutput("certificateId"),
                     notAfter: entrance.requireOutput("notAfter"),
                     privateKeyPem: entrance.requireOutput("privateKeyPem"),
-                };
+                });
             },
         });
         try {
@@ -174,9 +180,11 @@ describe("the certificate component under the Pulumi engine", () => {
             expect(since(world, before)).toEqual(NO_CALLS);
             // The reference is read, not created: the summary counts the stack alone.
             expect(changes(up.summary.resourceChanges)).toEqual({ create: 1 });
-            const { deployment } = JSON.parse(await engine.cli(["stack", "export", "--stack", STACK], consumer.workspace.workDir)) as Exported;
+            const { deployment } = JSON.parse(
+                await engine.cli(["stack", "export", "--stack", STACK], consumer.workspace.workDir),
+            ) as Exported;
             expect(deployment.resources.map((resource) => resource.type)).toContain("pulumi:pulumi:StackReference");
-            expect(up.outputs.certificateId).toEqual({ value: outputs.certificateId.value, secret: false });
+            expect(up.outputs.certificateId).toEqual({ value: outputs.certificateId.value as unknown, secret: false });
             expect(up.outputs.notAfter.value).toBe(outputs.notAfter.value);
             // A secret stays a secret through the reference.
             expect(up.outputs.privateKeyPem.secret).toBe(true);

@@ -29,7 +29,11 @@ afterAll(async () => {
 
 async function stackWith(stackName: string, remainingFraction?: number): Promise<Stack> {
     const renewal = remainingFraction === undefined ? undefined : { remainingFraction };
-    return engine.stack({ projectName: "engine-policy", stackName, program: certificateProgram(certificateModule, world, lb, { renewal }) });
+    return engine.stack({
+        projectName: "engine-policy",
+        stackName,
+        program: certificateProgram(certificateModule, world, lb, { renewal }),
+    });
 }
 
 describe("the policy pack under the Pulumi CLI", () => {

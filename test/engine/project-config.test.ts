@@ -27,7 +27,7 @@ afterAll(async () => {
 
 /** A preview of `stackName` with the project's Pulumi.yaml and the stack file in the project folder. */
 async function previewStack(stackName: string) {
-    const program = async () => ({});
+    const program = () => Promise.resolve({});
     const stack = await engine.stack({ projectName: "scw-private-lb", stackName, program, workDir: project, ownProjectFile: true });
     return stack.preview();
 }
@@ -54,6 +54,8 @@ describe("Pulumi.yaml's config schema, checked by the CLI", () => {
             () => "accepted",
             (error: Error) => error.message,
         );
-        expect(refused).toContain("error: validating stack config: Stack 'wrong-type' with configuration key 'dnsTtl' must be of type 'integer'");
+        expect(refused).toContain(
+            "error: validating stack config: Stack 'wrong-type' with configuration key 'dnsTtl' must be of type 'integer'",
+        );
     });
 });

@@ -51,11 +51,20 @@ async function cloudflareApi(method: string, apiPath: string, body?: unknown): P
 
 const recordProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: RecordInputs) {
-        const record = await cloudflareApi("POST", `zones/${inputs.zoneId}/dns_records`, { type: "A", name: inputs.name, content: inputs.content, ttl: 120, proxied: false });
+        const record = await cloudflareApi("POST", `zones/${inputs.zoneId}/dns_records`, {
+            type: "A",
+            name: inputs.name,
+            content: inputs.content,
+            ttl: 120,
+            proxied: false,
+        });
         return { id: record.id, outs: inputs };
     },
-    async diff(_id: string, olds: RecordInputs, news: RecordInputs) {
-        return { changes: olds.content !== news.content, replaces: olds.zoneId !== news.zoneId || olds.name !== news.name ? ["name"] : [] };
+    diff(_id: string, olds: RecordInputs, news: RecordInputs) {
+        return Promise.resolve({
+            changes: olds.content !== news.content,
+            replaces: olds.zoneId !== news.zoneId || olds.name !== news.name ? ["name"] : [],
+        });
     },
     async update(id: string, olds: RecordInputs, news: RecordInputs) {
         await cloudflareApi("PATCH", `zones/${olds.zoneId}/dns_records/${id}`, { content: news.content });
@@ -113,7 +122,11 @@ beforeAll(async () => {
     world = await startCertificateWorld({ certificateValidityPeriodSeconds: LIFETIME_SECONDS });
     engine = await startEngine(world.env);
     lb = world.seedLoadBalancer("915d146e-fef6-4873-92f9-58cbea07ac4e_tcp_443");
-    const zones = (await (await fetch(`${world.cloudflare.baseUrl}/zones?name=example.com`, { headers: { authorization: `Bearer ${world.cloudflare.apiToken}` } })).json()) as { result: { id: string }[] };
+    const zones = (await (
+        await fetch(`${world.cloudflare.baseUrl}/zones?name=example.com`, {
+            headers: { authorization: `Bearer ${world.cloudflare.apiToken}` },
+        })
+    ).json()) as { result: { id: string }[] };
     zoneId = zones.result[0].id;
     stack = await engine.stack({ projectName: PROJECT, stackName: STACK, program: program() });
     ccm = startSimulatedCcm(world, lb);

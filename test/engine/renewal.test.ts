@@ -23,7 +23,11 @@ beforeAll(async () => {
     world = await startCertificateWorld({ certificateValidityPeriodSeconds: LIFETIME_SECONDS });
     engine = await startEngine(world.env);
     lb = world.seedLoadBalancer("915d146e-fef6-4873-92f9-58cbea07ac4e_tcp_443");
-    stack = await engine.stack({ projectName: "engine-renewal", stackName: "renewal", program: certificateProgram(certificateModule, world, lb) });
+    stack = await engine.stack({
+        projectName: "engine-renewal",
+        stackName: "renewal",
+        program: certificateProgram(certificateModule, world, lb),
+    });
     ccm = startSimulatedCcm(world, lb);
 });
 

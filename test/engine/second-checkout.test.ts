@@ -70,7 +70,10 @@ describe("a stack run from two checkouts", () => {
         const component = (await import(path.join(first, "components", "certificate", "index.ts"))) as CertificateModule;
         const up = await (await stackFrom(first, component)).up();
         expect(changes(up.summary.resourceChanges)).toEqual({ create: 3 });
-        issued = { certificateId: up.outputs.certificateId.value as string, renewalDueAt: Date.parse(up.outputs.renewalDueAt.value as string) };
+        issued = {
+            certificateId: up.outputs.certificateId.value as string,
+            renewalDueAt: Date.parse(up.outputs.renewalDueAt.value as string),
+        };
         expectPackagedClosure(storedClosure(await storedCertificate(engine, STACK, first)), [first]);
         await rename(first, path.join(engine.root, "alice-moved-away"));
     });

@@ -14,11 +14,26 @@ export const CERTIFICATE_TYPE = "pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCert
 export type CertificateModule = typeof import("../../../components/certificate");
 
 /** The component outputs the program exports. */
-export const EXPORTED_OUTPUTS = ["certificateId", "fingerprint", "notBefore", "notAfter", "renewalDueAt", "domains", "bindingStatus", "certificatePem", "privateKeyPem"] as const;
+export const EXPORTED_OUTPUTS = [
+    "certificateId",
+    "fingerprint",
+    "notBefore",
+    "notAfter",
+    "renewalDueAt",
+    "domains",
+    "bindingStatus",
+    "certificatePem",
+    "privateKeyPem",
+] as const;
 
 /** The program: one certificate for `DOMAIN` on `lb`, its outputs exported. */
-export function certificateProgram(module: CertificateModule, world: CertificateWorld, lb: LoadBalancerSeed, settings: Partial<Omit<AcmeCertificateArgs, "loadBalancerId">> = {}): PulumiFn {
-    return async () => {
+export function certificateProgram(
+    module: CertificateModule,
+    world: CertificateWorld,
+    lb: LoadBalancerSeed,
+    settings: Partial<Omit<AcmeCertificateArgs, "loadBalancerId">> = {},
+): PulumiFn {
+    return () => {
         const certificate = new module.AcmeCertificate("admin", {
             domains: [DOMAIN],
             loadBalancerId: lb.lbId,
@@ -30,7 +45,7 @@ export function certificateProgram(module: CertificateModule, world: Certificate
             cloudflareZones: ZONES,
             ...settings,
         });
-        return Object.fromEntries(EXPORTED_OUTPUTS.map((key) => [key, certificate[key]]));
+        return Promise.resolve(Object.fromEntries(EXPORTED_OUTPUTS.map((key) => [key, certificate[key]])));
     };
 }
 

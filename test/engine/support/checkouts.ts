@@ -45,7 +45,9 @@ export interface StoredResource {
 
 /** The certificate resource of a stack as `pulumi stack export` prints it (secrets as ciphertext). */
 export async function storedCertificate(engine: Engine, stackName: string, workDir: string): Promise<StoredResource> {
-    const exported = JSON.parse(await engine.cli(["stack", "export", "--stack", stackName], workDir)) as { deployment: { resources?: StoredResource[] } };
+    const exported = JSON.parse(await engine.cli(["stack", "export", "--stack", stackName], workDir)) as {
+        deployment: { resources?: StoredResource[] };
+    };
     const certificates = (exported.deployment.resources ?? []).filter((resource) => resource.type === CERTIFICATE_TYPE);
     if (certificates.length !== 1) {
         throw new Error(`stack ${stackName} holds ${certificates.length} certificate resources, expected 1`);

@@ -60,11 +60,13 @@ async function pulumiCommand(): Promise<PulumiCommand> {
 /** Links the repository's node_modules into a project folder (the engine starts plugins there). */
 export async function linkNodeModules(workDir: string): Promise<void> {
     await mkdir(workDir, { recursive: true });
-    await symlink(path.join(REPOSITORY, "node_modules"), path.join(workDir, "node_modules"), "dir").catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== "EEXIST") {
-            throw error;
-        }
-    });
+    await symlink(path.join(REPOSITORY, "node_modules"), path.join(workDir, "node_modules"), "dir").catch(
+        (error: NodeJS.ErrnoException) => {
+            if (error.code !== "EEXIST") {
+                throw error;
+            }
+        },
+    );
 }
 
 export async function startEngine(worldEnv: Record<string, string> = {}): Promise<Engine> {
@@ -101,12 +103,18 @@ export async function startEngine(worldEnv: Record<string, string> = {}): Promis
                     pulumiCommand: command,
                     envVars: env,
                     secretsProvider: "passphrase",
-                    ...(options.ownProjectFile ? {} : { projectSettings: { name: options.projectName, runtime: "nodejs", backend: { url: backendUrl } } }),
+                    ...(options.ownProjectFile
+                        ? {}
+                        : { projectSettings: { name: options.projectName, runtime: "nodejs", backend: { url: backendUrl } } }),
                 },
             );
         },
         async cli(args, cwd) {
-            const { stdout } = await execFileAsync("pulumi", [...args, "--non-interactive"], { cwd, env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
+            const { stdout } = await execFileAsync("pulumi", [...args, "--non-interactive"], {
+                cwd,
+                env: { ...process.env, ...env },
+                maxBuffer: 64 << 20,
+            });
             return stdout;
         },
         async writtenFiles() {
@@ -124,7 +132,7 @@ export async function startEngine(worldEnv: Record<string, string> = {}): Promis
 
 /** The counts of an update summary without the zero entries, e.g. `{ create: 3 }`. */
 export function changes(summary: OpMap | undefined): Record<string, number> {
-    return Object.fromEntries(Object.entries(summary ?? {}).filter(([, count]) => (count ?? 0) > 0)) as Record<string, number>;
+    return Object.fromEntries(Object.entries(summary ?? {}).filter(([, count]) => (count ?? 0) > 0));
 }
 
 export async function writeText(file: string, text: string): Promise<void> {

@@ -7,7 +7,12 @@ import { createTestChain, type Validity } from "../../../local/certificates";
 import type { CertificateWorld, LoadBalancerSeed } from "../../certificate-provider-world";
 
 /** Uploads a hand-made certificate for `dnsNames` to `lb` and binds it to the 443 frontend; its zoned id. */
-export async function handMadeCertificate(world: CertificateWorld, lb: LoadBalancerSeed, dnsNames: string[], validity: Validity): Promise<string> {
+export async function handMadeCertificate(
+    world: CertificateWorld,
+    lb: LoadBalancerSeed,
+    dnsNames: string[],
+    validity: Validity,
+): Promise<string> {
     const chain = await createTestChain({ dnsNames, ...validity });
     const scaleway = createLoadBalancerCertificates({
         credentials: { accessKey: world.env.SCW_ACCESS_KEY, secretKey: world.env.SCW_SECRET_KEY, apiUrl: world.env.SCW_API_URL },

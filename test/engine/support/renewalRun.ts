@@ -36,14 +36,19 @@ export interface GuardRun {
 /** `npm run --silent renewal-guard -- <args>` in the repository, as the workflow runs it. */
 export function renewalGuardCli(args: string[]): Promise<GuardRun> {
     return new Promise((resolve, reject) => {
-        execFile("npm", ["run", "--silent", "renewal-guard", "--", ...args], { cwd: REPOSITORY, encoding: "utf8" }, (error, stdout, stderr) => {
-            const exitCode = error === null ? 0 : error.code;
-            if (typeof exitCode !== "number") {
-                reject(error ?? new Error("renewal-guard did not exit"));
-                return;
-            }
-            resolve({ exitCode, stdout, stderr });
-        });
+        execFile(
+            "npm",
+            ["run", "--silent", "renewal-guard", "--", ...args],
+            { cwd: REPOSITORY, encoding: "utf8" },
+            (error, stdout, stderr) => {
+                const exitCode = error === null ? 0 : error.code;
+                if (typeof exitCode !== "number") {
+                    reject(error ?? new Error("renewal-guard did not exit"));
+                    return;
+                }
+                resolve({ exitCode, stdout, stderr });
+            },
+        );
     });
 }
 
