@@ -23,7 +23,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { ANNOTATION_PREFIX } from "../components/annotations";
 import { DYNAMIC_MODULE, DYNAMIC_TYPE } from "../components/certificate";
-import { RENEWAL_REPLACE_REASONS } from "../components/certificate/decisions";
+import { PROVIDER_MANAGED_INPUTS, RENEWAL_REPLACE_REASONS, sameValue } from "../components/certificate/decisions";
 
 export const CERTIFICATE_RESOURCE_TYPE = `pulumi-nodejs:dynamic/${DYNAMIC_MODULE}:${DYNAMIC_TYPE}`;
 export const SERVICE_RESOURCE_TYPE = "kubernetes:core/v1:Service";
@@ -41,6 +41,14 @@ const previewStep = z
         detailedDiff: z.record(z.string(), z.object({ kind: z.string() }).passthrough()).nullish(),
         diffReasons: z.array(z.string()).nullish(),
         replaceReasons: z.array(z.string()).nullish(),
+        oldState: z
+            .object({ inputs: z.record(z.string(), z.unknown()).nullish() })
+            .passthrough()
+            .nullish(),
+        newState: z
+            .object({ inputs: z.record(z.string(), z.unknown()).nullish() })
+            .passthrough()
+            .nullish(),
     })
     .passthrough();
 const previewDigest = z
@@ -112,22 +120,46 @@ function isCertificateAnnotation(path: string): boolean {
 }
 
 const REVIEWED_PATH = "a configuration change: deploy it through the reviewed path";
+/** The serialized provider code, and the inputs the provider manages itself: not configuration. */
+const NOT_CONFIGURATION = new Set<string>(["__provider", ...PROVIDER_MANAGED_INPUTS]);
+
+/**
+ * The inputs a certificate step changes, from the old and new states the preview prints (the engine gives
+ * no diff keys for a dynamic resource's update); undefined when the preview lacks one of the states.
+ */
+function changedInputs(step: PreviewStep): string[] | undefined {
+    const olds = step.oldState?.inputs;
+    const news = step.newState?.inputs;
+    if (!olds || !news) {
+        return undefined;
+    }
+    const keys = [...new Set([...Object.keys(olds), ...Object.keys(news)])].filter((key) => !NOT_CONFIGURATION.has(key));
+    return keys.filter((key) => !sameValue(olds[key], news[key])).sort();
+}
 
 /** Why a certificate step may not run in a renewal, or undefined when it may. */
 function certificateRefusal(step: PreviewStep): string | undefined {
     if (!CERTIFICATE_OPS.has(step.op)) {
         return `a renewal never ${step.op === "delete" ? "deletes a certificate" : `runs "${step.op}" on a certificate`}`;
     }
-    if (step.op === "replace" || step.op === "create-replacement") {
+    if (step.op === "create" || step.op === "delete-replaced") {
+        return undefined; // re-issued after a refresh found it gone; the predecessor of an allowed replacement
+    }
+    if (step.op !== "update") {
         const reasons = step.replaceReasons ?? [];
-        const inputs = reasons.filter((reason) => !(RENEWAL_REPLACE_REASONS as readonly string[]).includes(reason));
+        const inputReasons = reasons.filter((reason) => !(RENEWAL_REPLACE_REASONS as readonly string[]).includes(reason));
         if (reasons.length === 0) {
             return "the preview gives no replace reason, so it cannot be shown to be a renewal";
         }
-        return inputs.length === 0 ? undefined : `replaced because ${inputs.join(", ")} changed: ${REVIEWED_PATH}`;
+        if (inputReasons.length > 0) {
+            return `replaced because ${inputReasons.join(", ")} changed: ${REVIEWED_PATH}`;
+        }
     }
-    const changed = step.op === "update" ? (step.diffReasons ?? []) : [];
-    return changed.length === 0 ? undefined : `updated because ${changed.join(", ")} changed: ${REVIEWED_PATH}`;
+    const changed = changedInputs(step);
+    if (changed === undefined) {
+        return "the preview gives no old and new inputs, so it cannot be shown that no input changed";
+    }
+    return changed.length === 0 ? undefined : `its inputs changed (${changed.join(", ")}): ${REVIEWED_PATH}`;
 }
 
 /** Why `step` may not run in a renewal, or undefined when it may. */

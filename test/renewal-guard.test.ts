@@ -29,9 +29,9 @@ function recorded(name: "renewal-due" | "nothing-due"): Digest {
 }
 
 const CERTIFICATE_URN =
-    "urn:pulumi:prod::scw-private-lb::scw-private-lb:certificate:AcmeCertificate$pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate::test-certificate-certificate";
+    "urn:pulumi:prod::scw-private-lb::scw-private-lb:certificate:AcmeCertificate$pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate::test-certificate";
 const SERVICE_URN =
-    "urn:pulumi:prod::scw-private-lb::scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:kubernetes:PrivateService$kubernetes:core/v1:Service::test-service-service";
+    "urn:pulumi:prod::scw-private-lb::scw-private-lb:endpoint:PrivateEndpoint$scw-private-lb:kubernetes:PrivateService$kubernetes:core/v1:Service::test";
 const LB_URN =
     "urn:pulumi:prod::scw-private-lb::scw-private-lb:loadbalancer:PrivateLoadBalancer$scaleway:loadbalancers/loadBalancer:LoadBalancer::private-lb-lb";
 
@@ -53,15 +53,15 @@ describe("checkRenewalPlan on recorded previews", () => {
         expect(verdict.problems).toEqual([]);
         expect(verdict.ok).toBe(true);
         expect(verdict.changes.map((step) => [step.op, step.type, step.name])).toEqual([
-            ["replace", "pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate", "test-certificate-certificate"],
-            ["update", "kubernetes:core/v1:Service", "test-service-service"],
+            ["replace", "pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate", "test-certificate"],
+            ["update", "kubernetes:core/v1:Service", "test"],
         ]);
         expect(verdict.targets).toEqual([CERTIFICATE_URN, SERVICE_URN]);
         expect(renderRenewalVerdict(verdict)).toBe(
             [
                 "The renewal plan changes only certificates and their bindings:",
-                '  ✓ replace pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate "test-certificate-certificate"',
-                '  ✓ update kubernetes:core/v1:Service "test-service-service"',
+                '  ✓ replace pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate "test-certificate"',
+                '  ✓ update kubernetes:core/v1:Service "test"',
             ].join("\n"),
         );
     });
@@ -74,15 +74,58 @@ describe("checkRenewalPlan on recorded previews", () => {
 
     it("accepts a certificate re-issued after a refresh found it gone, and the physical replacement steps", () => {
         const verdict = checkRenewalPlan(
-            renewalWith((steps) => [
-                ...steps.filter((step) => step.urn !== CERTIFICATE_URN),
-                { op: "create-replacement", urn: CERTIFICATE_URN, replaceReasons: ["renewalDueAt"] },
-                { op: "delete-replaced", urn: CERTIFICATE_URN },
-                { op: "create", urn: CERTIFICATE_URN.replace("test-certificate", "backoffice-certificate") },
-            ]),
+            renewalWith((steps) => {
+                const replace = steps.find((step) => step.urn === CERTIFICATE_URN) as PreviewStep;
+                return [
+                    ...steps.filter((step) => step.urn !== CERTIFICATE_URN),
+                    { ...replace, op: "create-replacement" },
+                    { op: "delete-replaced", urn: CERTIFICATE_URN },
+                    { op: "create", urn: CERTIFICATE_URN.replace("test-certificate", "backoffice-certificate") },
+                ];
+            }),
         );
-        expect(verdict.ok).toBe(true);
+        expect(verdict.problems).toEqual([]);
         expect(verdict.targets).toHaveLength(3);
+    });
+
+    it("refuses a due certificate whose inputs also changed: a merged configuration change rides along with no reviewer", () => {
+        const verdict = checkRenewalPlan(
+            renewalWith((steps) =>
+                steps.map((step) =>
+                    step.urn === CERTIFICATE_URN && step.newState
+                        ? { ...step, newState: { ...step.newState, inputs: { ...step.newState.inputs, email: "security@example.com" } } }
+                        : step,
+                ),
+            ),
+        );
+        expect(verdict.problems).toEqual([
+            'replace pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate "test-certificate": its inputs changed (email): a configuration change: deploy it through the reviewed path',
+        ]);
+        expect(verdict.targets).toEqual([]);
+    });
+
+    it("lets a certificate be rebound in place when none of its inputs changed, ignoring what the provider itself keeps in them", () => {
+        const verdict = checkRenewalPlan(
+            renewalWith((steps) =>
+                steps
+                    .filter((step) => step.urn !== SERVICE_URN)
+                    .map((step) =>
+                        step.urn === CERTIFICATE_URN && step.oldState && step.newState
+                            ? {
+                                  ...step,
+                                  op: "update",
+                                  replaceReasons: [],
+                                  oldState: {
+                                      ...step.oldState,
+                                      inputs: { ...step.oldState.inputs, currentAriCertId: "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE" },
+                                  },
+                              }
+                            : step,
+                    ),
+            ),
+        );
+        expect(verdict.problems).toEqual([]);
+        expect(verdict.targets).toEqual([CERTIFICATE_URN]);
     });
 
     it("refuses a Service update that changes more than the certificate annotation, naming the paths", () => {
@@ -99,7 +142,7 @@ describe("checkRenewalPlan on recorded previews", () => {
         expect(verdict.ok).toBe(false);
         expect(verdict.targets).toEqual([]);
         expect(verdict.problems).toEqual([
-            `update kubernetes:core/v1:Service "test-service-service": changes metadata.labels["team"], spec.ports[0].targetPort: a renewal may change only the ${CERTIFICATE_IDS_ANNOTATION} annotation`,
+            `update kubernetes:core/v1:Service "test": changes metadata.labels["team"], spec.ports[0].targetPort: a renewal may change only the ${CERTIFICATE_IDS_ANNOTATION} annotation`,
         ]);
         expect(renderRenewalVerdict(verdict)).toMatch(
             /^The renewal plan holds 1 change a renewal may not make; nothing was changed:\n {2}✗ update kubernetes:core\/v1:Service/,
@@ -128,7 +171,7 @@ describe("checkRenewalPlan on recorded previews", () => {
         );
         expect(verdict.ok).toBe(false);
         expect(verdict.problems).toEqual([
-            'update kubernetes:core/v1:Service "test-service-service": the preview gives no detailed diff (changed: metadata), so it cannot be shown to touch only the certificate annotation',
+            'update kubernetes:core/v1:Service "test": the preview gives no detailed diff (changed: metadata), so it cannot be shown to touch only the certificate annotation',
         ]);
     });
 
@@ -145,8 +188,8 @@ describe("checkRenewalPlan on recorded previews", () => {
         expect(verdict.ok).toBe(false);
         expect(verdict.problems).toEqual([
             'update scaleway:loadbalancers/loadBalancer:LoadBalancer "private-lb-lb": a renewal changes only certificates and the Service annotation that binds them',
-            'delete pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate "old-certificate-certificate": a renewal never deletes a certificate',
-            'replace kubernetes:core/v1:Service "test-service-service": a renewal changes only certificates and the Service annotation that binds them',
+            'delete pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate "old-certificate": a renewal never deletes a certificate',
+            'replace kubernetes:core/v1:Service "test": a renewal changes only certificates and the Service annotation that binds them',
             'update pulumi:providers:kubernetes "default_4_35_0::abc": a renewal changes only certificates and the Service annotation that binds them',
         ]);
     });
@@ -194,7 +237,7 @@ describe("checkRenewalPlan on previews recorded with the real CLI v3.248.0", () 
         const verdict = checkRenewalPlan({ ...digest, steps });
         expect(verdict.ok).toBe(false);
         expect(verdict.problems).toEqual([
-            'replace pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate "test-certificate-certificate": replaced because domains changed: a configuration change: deploy it through the reviewed path',
+            'replace pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate "test-certificate": replaced because domains changed: a configuration change: deploy it through the reviewed path',
         ]);
         expect(verdict.targets).toEqual([]);
     });
@@ -205,13 +248,22 @@ describe("checkRenewalPlan on previews recorded with the real CLI v3.248.0", () 
             step.urn === CERTIFICATE_URN
                 ? [
                       { op: "create-replacement", urn: step.urn },
-                      { op: "update", urn: step.urn.replace("test-certificate", "backoffice-certificate"), diffReasons: ["binding"] },
+                      {
+                          ...step,
+                          op: "update",
+                          urn: step.urn.replace("test-certificate", "backoffice-certificate"),
+                          replaceReasons: [],
+                          newState: {
+                              ...step.newState,
+                              inputs: { ...step.newState?.inputs, binding: { mode: "frontend", frontendPort: 8443 } },
+                          },
+                      },
                   ]
                 : [step],
         );
         expect(checkRenewalPlan({ ...digest, steps }).problems).toEqual([
-            'create-replacement pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate "test-certificate-certificate": the preview gives no replace reason, so it cannot be shown to be a renewal',
-            'update pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate "backoffice-certificate-certificate": updated because binding changed: a configuration change: deploy it through the reviewed path',
+            'create-replacement pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate "test-certificate": the preview gives no replace reason, so it cannot be shown to be a renewal',
+            'update pulumi-nodejs:dynamic/scw-private-lb:AcmeLbCertificate "backoffice-certificate": its inputs changed (binding): a configuration change: deploy it through the reviewed path',
         ]);
     });
 
@@ -227,7 +279,7 @@ describe("checkRenewalPlan on previews recorded with the real CLI v3.248.0", () 
 
 describe("URNs and property paths", () => {
     it("takes the type and the name from a URN, parents and names with :: included", () => {
-        expect(parseUrn(SERVICE_URN)).toEqual({ type: "kubernetes:core/v1:Service", name: "test-service-service" });
+        expect(parseUrn(SERVICE_URN)).toEqual({ type: "kubernetes:core/v1:Service", name: "test" });
         expect(parseUrn("urn:pulumi:prod::p::pulumi:providers:kubernetes::default::1234")).toEqual({
             type: "pulumi:providers:kubernetes",
             name: "default::1234",

@@ -150,6 +150,12 @@ export function redact(message: string, secrets: readonly (string | undefined)[]
     return known.reduce((text, secret) => text.split(secret).join("[redacted]"), message.replace(PEM_BLOCK, "[redacted PEM]"));
 }
 
+/**
+ * Inputs that `check` and `read` manage themselves (see `carryOver`): they change between two runs of the
+ * same program, so they say nothing about a change of configuration.
+ */
+export const PROVIDER_MANAGED_INPUTS = ["adoptCertificateId", "replacesAriCertId", "currentAriCertId"] as const;
+
 /** Stored inputs of a resource that exists (check gets `{}` for a new one). */
 function describesExistingResource(olds: Record<string, unknown>): boolean {
     return olds.domains !== undefined;

@@ -89,14 +89,15 @@ let stack: Stack;
 let zoneId: string;
 /** What the program declares for the record: a reviewed change would edit it. */
 let recordContent = "172.16.0.10";
+/** The certificate's ACME contact: a setting a reviewed change would edit. */
+let certificateEmail = "ops@example.com";
 let runs = 0;
 
 /** The certificate component, as the engine suite declares it, and the record. */
 function program(): PulumiFn {
-    const certificate = certificateProgram(certificateModule, world, lb);
     return async () => {
         new TestRecord("admin-record", { zoneId, name: DOMAIN, content: recordContent });
-        return certificate();
+        return certificateProgram(certificateModule, world, lb, { email: certificateEmail })();
     };
 }
 
@@ -163,6 +164,26 @@ describe("the renewal guard on real plans of the Pulumi CLI", () => {
         expect(changes(run.refresh.summary.resourceChanges)).toEqual({ same: 4 });
         expect(plannedChanges(run.plan)).toEqual([]);
         expect(run.guard).toEqual({ exitCode: 0, stdout: "Nothing to renew: the plan changes nothing.\n", stderr: "" });
+        expect(run.targets).toEqual([]);
+        expect(run.up).toBeUndefined();
+        const seen = since(world, before);
+        expect([seen.scalewayWrites, seen.cloudflareWrites]).toEqual([0, 0]);
+        expect(world.certificatesOn(lb)).toEqual([predecessor]);
+    });
+
+    it("a certificate setting changed and not yet deployed: the guard refuses the certificate's own step, and no up runs", async () => {
+        certificateEmail = "security@example.com"; // merged, not yet deployed through the reviewed pipeline
+        const before = callCounts(world);
+        const run = await renewalRun(stack, runDir(), [POLICY_PACK]);
+        certificateEmail = "ops@example.com";
+        const [step] = plannedChanges(run.plan);
+        expect(plannedChanges(run.plan)).toHaveLength(1);
+        expect(step.endsWith(` ${CERTIFICATE_URN}`)).toBe(true);
+        const op = step.split(" ")[0];
+        expect(run.guard.exitCode).toBe(1);
+        expect(run.guard.stderr).toContain(
+            `  ✗ ${op} ${CERTIFICATE_TYPE} "admin-certificate": its inputs changed (email): a configuration change: deploy it through the reviewed path\n`,
+        );
         expect(run.targets).toEqual([]);
         expect(run.up).toBeUndefined();
         const seen = since(world, before);
