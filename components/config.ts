@@ -654,7 +654,7 @@ export const NUMERIC_KEYS = ["dnsTtl", "renewalMinDaysRemaining"] as const satis
 
 export interface DecodedConfig {
     values: Record<string, unknown>;
-    /** Keys meant for this project but written under another namespace (or none): they would be ignored. */
+    /** Keys meant for this project but written under another namespace: they would be ignored. */
     problems: string[];
 }
 
@@ -673,8 +673,6 @@ export function decodePulumiConfig(all: Record<string, string>): DecodedConfig {
         const key = fullKey.slice(colon + 1);
         if (namespace === PROJECT) {
             values[key] = decodeValue(key, value);
-        } else if (namespace === undefined && ours.includes(key)) {
-            problems.push(`${fullKey}: has no namespace, so Pulumi does not give it to this project: write ${PROJECT}:${key}`);
         } else if (
             namespace !== undefined &&
             !PROVIDER_NAMESPACES.includes(namespace) &&

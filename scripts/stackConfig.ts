@@ -84,7 +84,10 @@ export function pulumiConfigOf(stack: string, root = projectRoot): Record<string
             values[`${project.name}:${key}`] = declaration.default;
         }
     }
-    Object.assign(values, stackFile?.config ?? {});
+    // As the CLI reads a stack file: a key without a namespace is the project's.
+    for (const [key, value] of Object.entries(stackFile?.config ?? {})) {
+        values[key.includes(":") ? key : `${project.name}:${key}`] = value;
+    }
     return Object.fromEntries(
         Object.entries(values).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]),
     );

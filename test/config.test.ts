@@ -497,11 +497,6 @@ describe("config mistakes, in words a person understands", () => {
             { "scw-privat-lb:dnsTtl": "60" },
             '"scw-privat-lb:dnsTtl: "scw-privat-lb" is not this project\'s namespace, so the key would be ignored: write scw-private-lb:dnsTtl',
         ],
-        [
-            "a key with no namespace",
-            { dnsTtl: "60" },
-            "dnsTtl: has no namespace, so Pulumi does not give it to this project: write scw-private-lb:dnsTtl",
-        ],
     ])("refuses %s instead of leaving the default in force", (_name, extra, expected) => {
         expect(() => stackConfigFromPulumi(pulumiConfig(extra))).toThrow(new ConfigError([expected.replace(/^"/, "")]));
     });

@@ -6,7 +6,9 @@
  */
 import { copyFile } from "node:fs/promises";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pulumiConfigOf } from "../../scripts/stackConfig";
 import { changes, type Engine, linkNodeModules, REPOSITORY, startEngine, writeText } from "./support/engine";
 
 const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"];
@@ -25,11 +27,14 @@ afterAll(async () => {
     await engine?.remove();
 });
 
-/** A preview of `stackName` with the project's Pulumi.yaml and the stack file in the project folder. */
+/** The stack `stackName` with the project's Pulumi.yaml and the stack file in the project folder. */
+function projectStack(stackName: string, program = () => Promise.resolve({})) {
+    return engine.stack({ projectName: "scw-private-lb", stackName, program, workDir: project, ownProjectFile: true });
+}
+
+/** A preview of `stackName`. */
 async function previewStack(stackName: string) {
-    const program = () => Promise.resolve({});
-    const stack = await engine.stack({ projectName: "scw-private-lb", stackName, program, workDir: project, ownProjectFile: true });
-    return stack.preview();
+    return (await projectStack(stackName)).preview();
 }
 
 describe("Pulumi.yaml's config schema, checked by the CLI", () => {
@@ -57,5 +62,23 @@ describe("Pulumi.yaml's config schema, checked by the CLI", () => {
         expect(refused).toContain(
             "error: validating stack config: Stack 'wrong-type' with configuration key 'dnsTtl' must be of type 'integer'",
         );
+    });
+
+    it("gives the program a key the stack file writes without a namespace as the project's, as the project's own commands read it", async () => {
+        const file = path.join(project, "Pulumi.bare-key.yaml");
+        await writeText(
+            file,
+            [
+                "config:",
+                "  scw-private-lb:environment: staging",
+                "  scw-private-lb:acmeEmail: platform-team@example.com",
+                "  dnsTtl: 120",
+                "",
+            ].join("\n"),
+        );
+        const stack = await projectStack("bare-key", () => Promise.resolve({ dnsTtl: new pulumi.Config("scw-private-lb").get("dnsTtl") }));
+        const up = await stack.up();
+        expect(up.outputs.dnsTtl).toEqual({ value: "120", secret: false });
+        expect(pulumiConfigOf(file)["scw-private-lb:dnsTtl"]).toBe("120");
     });
 });
