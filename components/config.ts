@@ -389,6 +389,14 @@ export const stackConfigSchema = stackConfigShape.superRefine((config, ctx) => {
         });
     }
     plans.forEach((plan, index) => {
+        const adoptedZone = parseZonedId(plan.app.adoptCertificateId ?? "")?.zone;
+        if (adoptedZone !== undefined && adoptedZone !== plan.loadBalancer.zone) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["apps", index, "adoptCertificateId"],
+                message: `is in zone ${adoptedZone} but the app's LB ${plan.loadBalancer.name} is in ${plan.loadBalancer.zone}: adopt a certificate of that LB`,
+            });
+        }
         const attached = plan.loadBalancer.environments;
         (plan.app.reachableFrom ?? []).forEach((env, position) => {
             if (plan.app.shareLoadBalancerWith !== undefined && !attached.includes(env)) {

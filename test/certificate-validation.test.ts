@@ -349,6 +349,16 @@ describe("checkInputs: bad inputs fail at preview with a message that says what 
             ],
         ],
         [
+            "certificate to adopt in another zone than the LB's zone, while the LB id is unknown (a preview creating the LB)",
+            { loadBalancerId: UNKNOWN, zone: "fr-par-1", adoptCertificateId: "nl-ams-1/7c1c3e00-1111-4222-8333-944455556666" },
+            [
+                {
+                    property: "adoptCertificateId",
+                    reason: "adoptCertificateId is in zone nl-ams-1 but the LB is in fr-par-1: adopt a certificate of this LB.",
+                },
+            ],
+        ],
+        [
             "certificate to adopt in another zone than the LB",
             { adoptCertificateId: "nl-ams-1/7c1c3e00-1111-4222-8333-944455556666" },
             [

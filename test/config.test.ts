@@ -242,6 +242,13 @@ describe("parseStackConfig", () => {
             ],
         ],
         [
+            "a certificate to adopt in another zone than the app's LB",
+            { apps: [{ ...app, adoptCertificateId: "nl-ams-1/7c1c3e00-1111-4222-8333-944455556666" }] },
+            [
+                "scw-private-lb:apps[0].adoptCertificateId: is in zone nl-ams-1 but the app's LB private-lb-prod-test is in fr-par-1: adopt a certificate of that LB",
+            ],
+        ],
+        [
             "apps set as a JSON string without --path",
             { apps: '[{"name":"test"}' },
             [

@@ -182,7 +182,8 @@ function siblingsOf(raw: Record<string, unknown>): Siblings {
             : undefined;
     const lbId = typeof raw.loadBalancerId === "string" ? parseZonedId(raw.loadBalancerId) : undefined;
     const zone = typeof raw.zone === "string" && ZONE_PATTERN.test(raw.zone) ? raw.zone : undefined;
-    return { allowWildcard: raw.allowWildcard === true, zones: knownZones, lbZone: lbId?.zone, zone };
+    // The LB id is unknown during a preview that creates the LB; the zone given beside it is known then.
+    return { allowWildcard: raw.allowWildcard === true, zones: knownZones, lbZone: lbId?.zone ?? zone, zone };
 }
 
 const NOT_A_NAME_LIST = "domains must be a non-empty list of DNS names (the first is the common name).";
