@@ -102,7 +102,7 @@ export function privateLoadBalancerViolations(type: string, props: Props, config
     return violations;
 }
 
-/** Why `name` does not follow `private-lb-<env>-<app>` (the app's domain without extension); empty when it does. */
+/** Why `name` does not follow `private-lb-<env>-<app>` (the app's host label: test for test.<env domain>); empty when it does. */
 export function loadBalancerNameProblems(name: string): string[] {
     const prefix = `${LOAD_BALANCER_NAME_PREFIX}-`;
     const convention = `follow the convention ${prefix}<env>-<app>, e.g. ${prefix}prod-test for the app test.<prod domain>`;
@@ -329,7 +329,7 @@ export const ENTRANCE_POLICIES: EntrancePolicy[] = [
     },
     {
         name: "load-balancer-name",
-        description: "Scaleway LBs are named private-lb-<env>-<app>, one per app (the app's domain without extension).",
+        description: "Scaleway LBs are named private-lb-<env>-<app>, one per app (the app's host label: test for test.<env domain>).",
         validate: loadBalancerNameViolations,
     },
     {

@@ -54,11 +54,11 @@ describe("renewalDueAt", () => {
         expect(renewalDueAt(issued, after(60 * DAY), { ...oneThird, minDaysRemaining: 30 })).toEqual(after(30 * DAY));
     });
 
-    it("keeps the seeds' 30 days on 64-day certificates: day 34, past half the lifetime", () => {
+    it("keeps the manual procedure's 30 days on 64-day certificates: day 34, past half the lifetime", () => {
         expect(renewalDueAt(issued, after(64 * DAY), { ...oneThird, minDaysRemaining: 30 })).toEqual(after(34 * DAY));
     });
 
-    it("reproduces the seeds' 30-days-before-expiry rule for a 90-day certificate", () => {
+    it("reproduces the manual procedure's 30-days-before-expiry rule for a 90-day certificate", () => {
         expect(renewalDueAt(issued, after(90 * DAY), { remainingFraction: 0.25, minDaysRemaining: 30, useAri: false })).toEqual(
             after(60 * DAY),
         );
@@ -91,7 +91,7 @@ describe("isRenewalDue", () => {
 });
 
 describe("renewalPolicyProblems", () => {
-    it("accepts the recommended policy and the seeds' 30 days", () => {
+    it("accepts the recommended policy and the manual procedure's 30 days", () => {
         expect(renewalPolicyProblems(oneThird)).toEqual([]);
         expect(renewalPolicyProblems({ ...oneThird, minDaysRemaining: 30 })).toEqual([]);
     });

@@ -66,7 +66,7 @@ describe("citations", () => {
                 readFileSync(path, "utf8")
                     .split("\n")
                     .flatMap((line, index) =>
-                        outside.some((pattern) => pattern.test(line)) && !isTestTitle(path, line)
+                        outside.some((pattern) => pattern.test(line))
                             ? [`${relative(projectRoot, path)}:${index + 1}: ${line.trim()}`]
                             : [],
                     ),
@@ -74,8 +74,3 @@ describe("citations", () => {
         expect(offenders).toEqual([]);
     });
 });
-
-/** Titles of existing tests are not citations (they keep their history); comments and docs are. */
-function isTestTitle(path: string, line: string): boolean {
-    return path.endsWith(".test.ts") && /^\s*(it|describe)\(/.test(line);
-}

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { appFqdn, isWithinZone, loadBalancerName, parseZonedId, regionOfZone, validateLoadBalancerName } from "../components/naming";
 
 describe("loadBalancerName", () => {
-    it("follows the seeds' convention private-lb-<env>-<domain without extension>", () => {
+    it("follows the manual procedure's convention private-lb-<env>-<app host label>", () => {
         expect(loadBalancerName("prod", "test")).toBe("private-lb-prod-test");
         expect(loadBalancerName("staging", "back-office")).toBe("private-lb-staging-back-office");
     });
