@@ -20,17 +20,17 @@ import {
 } from "./defaults";
 import { appFqdn, isDnsLabel, isDomainName, isLbZone, isUuid, isWithinZone, LB_ZONES, loadBalancerName, regionOfZone } from "./naming";
 import { parseZonedId } from "./certificate/ids";
+import { ACME_DIRECTORIES, LETS_ENCRYPT_PROFILES } from "./certificate/validation";
+import { KEY_TYPES } from "./certificate/types";
 
+/** What an ACME profile name looks like (the CA decides which ones it offers). */
+const PROFILE_NAME = /^[a-z0-9-]+$/;
 export const PROJECT = "scw-private-lb";
 
 /** Scaleway LB offers; a private admin entrance needs no more than LB-S (200 Mbps). */
 export const LB_TYPES = ["LB-S", "LB-GP-M", "LB-GP-L", "LB-GP-XL"] as const;
 /** Scaleway allows at most 8 private networks on one LB (docs/per-app-load-balancers.md). */
 export const MAX_PRIVATE_NETWORKS_PER_LB = 8;
-export const ACME_SERVERS = {
-    letsencrypt: "https://acme-v02.api.letsencrypt.org/directory",
-    "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
-} as const;
 /** Namespaces of the providers a stack file configures next to this project's keys. */
 const PROVIDER_NAMESPACES = ["scaleway", "cloudflare", "kubernetes", "tls", "pulumi"];
 
@@ -230,15 +230,17 @@ export const stackConfigShape = z
             .string()
             .refine(
                 (value) =>
-                    value in ACME_SERVERS || /^https:\/\//.test(value) || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/)/.test(value),
+                    value in ACME_DIRECTORIES ||
+                    /^https:\/\//.test(value) ||
+                    /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/)/.test(value),
                 `must be letsencrypt, letsencrypt-staging or an https:// ACME directory URL`,
             )
             .default(DEFAULT_ACME_SERVER),
         certificateKeyType: z
-            .enum(["ecdsa-p256", "rsa-2048", "rsa-4096"], { message: "must be ecdsa-p256, rsa-2048 or rsa-4096" })
+            .enum(KEY_TYPES, { message: `must be ${KEY_TYPES.slice(0, -1).join(", ")} or ${KEY_TYPES[KEY_TYPES.length - 1]}` })
             .default(DEFAULT_CERTIFICATE_KEY_TYPE),
         certificateProfile: unsetWhenEmpty(
-            z.string().regex(/^[a-z0-9-]+$/, "must be an ACME profile name such as classic, tlsserver or shortlived"),
+            z.string().regex(PROFILE_NAME, "must be an ACME profile name such as classic, tlsserver or shortlived"),
         ),
         renewalMinDaysRemaining: unsetWhenEmpty(
             z
@@ -261,6 +263,15 @@ function ownerIndexOf(config: ParsedShape, app: ParsedApp, index: number): numbe
 }
 
 export const stackConfigSchema = stackConfigShape.superRefine((config, ctx) => {
+    const profiles: readonly string[] = LETS_ENCRYPT_PROFILES;
+    const profile = config.certificateProfile;
+    if (config.acmeServer in ACME_DIRECTORIES && profile !== undefined && PROFILE_NAME.test(profile) && !profiles.includes(profile)) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["certificateProfile"],
+            message: `"${profile}" is not a profile of Let's Encrypt: use ${profiles.join(", ")}, or leave it unset for the CA's default`,
+        });
+    }
     const declared = (env: string) => env in config.environments;
     if (!declared(config.environment)) {
         ctx.addIssue({

@@ -16,7 +16,7 @@ import { parse } from "yaml";
 import { z } from "zod";
 import { ConfigError } from "../components/config";
 import { createCertificateProvider } from "../components/certificate/dynamicProvider";
-import { checkRenewalCadence, type CertificateKind } from "./renewalCadence";
+import { checkRenewalCadence, hours, type CertificateKind } from "./renewalCadence";
 import { CERTIFICATE_RESOURCE_TYPE } from "./renewalGuard";
 import {
     availableStacks,
@@ -320,7 +320,7 @@ export async function runCheck(argv: readonly string[], options: CheckRunOptions
         problems.push(...verdict.problems);
         if (verdict.problems.length === 0) {
             out(
-                `\nThe schedule of ${workflow} renews every certificate in time (longest gap between runs: ${verdict.longestGapMs / 3_600_000} h).\n`,
+                `\nThe schedule of ${workflow} renews every certificate in time (longest gap between runs: ${hours(verdict.longestGapMs)}).\n`,
             );
         }
     }

@@ -8,7 +8,7 @@
 import { Cron } from "croner";
 import { renewalDueAt } from "../components/certificate/renewal";
 import type { RenewalPolicy } from "../components/certificate/types";
-import { DEFAULT_RENEWAL } from "../components/certificate/validation";
+import { DEFAULT_RENEWAL, type LetsEncryptProfile } from "../components/certificate/validation";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -23,11 +23,11 @@ export const MIN_RUNS_PER_WINDOW = 4;
  * goes from 90 to 64 days on 2027-02-10 and to 45 days on 2028-02-16, `tlsserver` is 45 days since
  * 2026-05-13, `shortlived` is 160 hours. A schedule that fits these keeps fitting as lifetimes shrink.
  */
-export const PROFILE_LIFETIME_MS: Readonly<Record<string, number>> = {
+export const PROFILE_LIFETIME_MS: Readonly<Record<string, number | undefined>> = {
     classic: 45 * DAY_MS,
     tlsserver: 45 * DAY_MS,
     shortlived: 160 * HOUR_MS,
-};
+} satisfies Record<LetsEncryptProfile, number>;
 /** The profile a CA picks when the order names none. */
 export const DEFAULT_PROFILE = "classic";
 
@@ -83,7 +83,8 @@ export interface CadenceVerdict {
     longestGapMs: number;
 }
 
-function hours(ms: number): string {
+/** A span as a person reads it: `6 h`, `13.3 h`, `7 days`. */
+export function hours(ms: number): string {
     return ms >= 7 * DAY_MS ? `${+(ms / DAY_MS).toFixed(1)} days` : `${+(ms / HOUR_MS).toFixed(1)} h`;
 }
 

@@ -10,9 +10,10 @@ import { stackConfigFromPulumi, type StackConfig } from "../components/config";
 
 export const projectRoot = join(__dirname, "..");
 
+/** A stack that cannot be found: no such stack file, or one outside any Pulumi project. */
 export class UnknownStackError extends Error {
-    constructor(stack: string, available: readonly string[]) {
-        super(`no stack file Pulumi.${stack}.yaml; stacks in this project: ${available.length > 0 ? available.join(", ") : "none"}`);
+    constructor(message: string) {
+        super(message);
         this.name = "UnknownStackError";
     }
 }
@@ -40,7 +41,7 @@ function projectDirOf(dir: string): string {
             return current;
         }
         if (dirname(current) === current) {
-            throw new Error(`no Pulumi.yaml in ${dir} or above it`);
+            throw new UnknownStackError(`no Pulumi.yaml in ${dir} or above it: a stack file belongs to a Pulumi project, beside its Pulumi.yaml`);
         }
     }
 }
@@ -62,7 +63,10 @@ export function findStackFile(stack: string, root = projectRoot): StackFile {
     const isPath = isStackPath(stack);
     const path = isPath ? resolve(stack) : join(root, `Pulumi.${stack}.yaml`);
     if (!existsSync(path)) {
-        throw new UnknownStackError(stack, availableStacks(isPath ? dirname(path) : root));
+        const available = availableStacks(isPath ? dirname(path) : root);
+        throw new UnknownStackError(
+            `no stack file ${stackFileLabel(stack)}; stacks in this project: ${available.length > 0 ? available.join(", ") : "none"}`,
+        );
     }
     return {
         name: basename(path)

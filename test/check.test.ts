@@ -5,7 +5,8 @@
  * that runs once per process, as under `pulumi preview`.
  */
 import { execFile } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -27,6 +28,7 @@ let fixture: FixtureRoot;
 beforeAll(() => {
     fixture = opsFixtureRoot();
     writeFileSync(join(fixture.root, "daily.yml"), 'on:\n  schedule:\n    - cron: "0 4 * * *"\n');
+    writeFileSync(join(fixture.root, "often.yml"), 'on:\n  schedule:\n    - cron: "*/50 * * * *"\n');
 });
 afterAll(() => fixture.remove());
 
@@ -78,6 +80,12 @@ describe("npm run check on a valid stack", () => {
             `The schedule of ${RENEWAL_WORKFLOW} renews every certificate in time (longest gap between runs: 6 h).`,
         );
         expect(run.stdout.trimEnd().split("\n").at(-1)).toBe("The stack file is valid.");
+    });
+
+    it("says the longest gap of a schedule as a person reads it", async () => {
+        const run = await check(["--stack", "watch", "--renewal-workflow", join(fixture.root, "often.yml")]);
+        expect(run.code).toBe(0);
+        expect(run.stdout).toContain("renews every certificate in time (longest gap between runs: 0.8 h).");
     });
 
     it("fails a schedule too sparse for the stack's shortlived certificates", async () => {
@@ -139,6 +147,21 @@ describe("npm run check on a bad stack file", () => {
         );
         expect(flag.code).toBe(2);
         expect(flag.stderr).toContain("Unknown option '--fix'");
+    });
+
+    it("refuses a stack file outside any Pulumi project with a message, not a crash (exit 2)", async () => {
+        const outside = mkdtempSync(join(tmpdir(), "no-project-"));
+        try {
+            const file = join(outside, "Pulumi.lost.yaml");
+            copyFileSync(join(fixture.root, "Pulumi.watch.yaml"), file);
+            const run = await check(["--stack", file]);
+            expect(run.code).toBe(2);
+            expect(run.stderr).toBe(
+                `check: no Pulumi.yaml in ${outside} or above it: a stack file belongs to a Pulumi project, beside its Pulumi.yaml\n`,
+            );
+        } finally {
+            rmSync(outside, { recursive: true, force: true });
+        }
     });
 });
 

@@ -208,6 +208,13 @@ describe("parseStackConfig", () => {
             ["scw-private-lb:renewalMinDaysRemaining: must be between 1 and 60 days (0 turns it off)"],
         ],
         [
+            "a Let's Encrypt profile with a typo",
+            { certificateProfile: "shortlivd" },
+            [
+                "scw-private-lb:certificateProfile: \"shortlivd\" is not a profile of Let's Encrypt: use classic, tlsserver, shortlived, or leave it unset for the CA's default",
+            ],
+        ],
+        [
             "a bad profile name",
             { certificateProfile: "Short Lived" },
             ["scw-private-lb:certificateProfile: must be an ACME profile name such as classic, tlsserver or shortlived"],

@@ -17,6 +17,9 @@ export const ACME_DIRECTORIES = {
     "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
 } as const;
 export type AcmeServerAlias = keyof typeof ACME_DIRECTORIES;
+/** The ACME profiles Let's Encrypt offers (docs/lets-encrypt.md); other CAs may name others. */
+export const LETS_ENCRYPT_PROFILES = ["classic", "tlsserver", "shortlived"] as const;
+export type LetsEncryptProfile = (typeof LETS_ENCRYPT_PROFILES)[number];
 
 export const DEFAULT_KEY_TYPE: KeyType = "ecdsa-p256";
 export const DEFAULT_RENEWAL: RenewalPolicy = { remainingFraction: 1 / 3, useAri: true };
