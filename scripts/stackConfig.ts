@@ -41,7 +41,9 @@ function projectDirOf(dir: string): string {
             return current;
         }
         if (dirname(current) === current) {
-            throw new UnknownStackError(`no Pulumi.yaml in ${dir} or above it: a stack file belongs to a Pulumi project, beside its Pulumi.yaml`);
+            throw new UnknownStackError(
+                `no Pulumi.yaml in ${dir} or above it: a stack file belongs to a Pulumi project, beside its Pulumi.yaml`,
+            );
         }
     }
 }
