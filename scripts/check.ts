@@ -1,5 +1,5 @@
 /**
- * `npm run check -- --stack <stack> [--renewal-workflow <file>]`: the stack file checked offline, without
+ * `npm run check -- --stack <stack> [--renewal-workflow <file> | --renewal-schedule <cron>...]`: the stack file checked offline, without
  * Pebble, credentials or the Pulumi CLI. It hands the stack's config to the program the way `pulumi preview`
  * does (scripts/stackConfig.ts) and runs the program itself (index.ts) under Pulumi's mocks, so its messages
  * are the program's own; it also runs each certificate's `check`, as the engine does at preview. Then it
@@ -16,7 +16,7 @@ import { parse } from "yaml";
 import { z } from "zod";
 import { ConfigError } from "../components/config";
 import { createCertificateProvider } from "../components/certificate/dynamicProvider";
-import { checkRenewalCadence, hours, type CertificateKind } from "./renewalCadence";
+import { checkRenewalCadence, cronProblem, hours, type CertificateKind } from "./renewalCadence";
 import { CERTIFICATE_RESOURCE_TYPE } from "./renewalGuard";
 import {
     availableStacks,
@@ -29,10 +29,12 @@ import {
 } from "./stackConfig";
 import { renderTable } from "./table";
 
-export const CHECK_USAGE = `usage: npm run check -- --stack <stack> [--renewal-workflow <file>]
+export const CHECK_USAGE = `usage: npm run check -- --stack <stack> [--renewal-workflow <file> | --renewal-schedule <cron>...]
   --stack <stack>             the stack file to check (Pulumi.<stack>.yaml)
   --renewal-workflow <file>   also check that this workflow's schedule renews the stack's certificates
                               in time (e.g. .github/workflows/renewal.yml)
+  --renewal-schedule <cron>   the same for a schedule of your own (cron, a Kubernetes CronJob, GitLab CI),
+                              in UTC, e.g. "17 */6 * * *"; repeat it for a schedule of several lines
 Offline: no credentials, no Pebble, no Pulumi CLI. Lists what \`pulumi up\` would declare.
 exit code: 0 valid, 1 problems found, 2 usage`;
 
@@ -261,12 +263,14 @@ export async function runCheck(argv: readonly string[], options: CheckRunOptions
     const root = options.root ?? projectRoot;
     let stack: string | undefined;
     let workflow: string | undefined;
+    let schedule: string[] | undefined;
     try {
         const { values } = parseArgs({
             args: [...argv],
             options: {
                 stack: { type: "string", short: "s" },
                 "renewal-workflow": { type: "string" },
+                "renewal-schedule": { type: "string", multiple: true },
                 help: { type: "boolean", short: "h" },
             },
             strict: true,
@@ -277,6 +281,7 @@ export async function runCheck(argv: readonly string[], options: CheckRunOptions
         }
         stack = values.stack;
         workflow = values["renewal-workflow"];
+        schedule = values["renewal-schedule"];
     } catch (error) {
         err(`check: ${(error as Error).message}\n${CHECK_USAGE}\n`);
         return 2;
@@ -285,8 +290,17 @@ export async function runCheck(argv: readonly string[], options: CheckRunOptions
         err(`check: --stack is required (stacks in this project: ${availableStacks(root).join(", ") || "none"})\n${CHECK_USAGE}\n`);
         return 2;
     }
+    if (workflow !== undefined && schedule !== undefined) {
+        err(`check: Only one of \`--renewal-workflow\` or \`--renewal-schedule\` can be provided.\n${CHECK_USAGE}\n`);
+        return 2;
+    }
     if (workflow !== undefined && !existsSync(workflow)) {
         err(`check: no workflow file ${workflow}\n`);
+        return 2;
+    }
+    const badCron = (schedule ?? []).map(cronProblem).find((problem) => problem !== undefined);
+    if (badCron !== undefined) {
+        err(`check: --renewal-schedule ${badCron}\n`);
         return 2;
     }
     try {
@@ -314,14 +328,18 @@ export async function runCheck(argv: readonly string[], options: CheckRunOptions
         `Stack ${stack} (${stackFileLabel(stack)}): what \`pulumi up -s ${stack}\` would declare, offline (ids and addresses show as ${AT_DEPLOY})\n\n`,
     );
     out(`${renderDeclared(resources)}\n`);
-    if (workflow !== undefined) {
-        const verdict = checkRenewalCadence(scheduleOf(workflow), certificateKinds(resources), options.now ?? new Date());
+    const cadence =
+        workflow !== undefined
+            ? { crons: scheduleOf(workflow), of: `The schedule of ${workflow}` }
+            : schedule !== undefined
+              ? { crons: schedule, of: `The schedule ${schedule.join(" + ")}` }
+              : undefined;
+    if (cadence !== undefined) {
+        const verdict = checkRenewalCadence(cadence.crons, certificateKinds(resources), options.now ?? new Date());
         verdict.warnings.forEach((warning) => out(`! ${warning}\n`));
         problems.push(...verdict.problems);
         if (verdict.problems.length === 0) {
-            out(
-                `\nThe schedule of ${workflow} renews every certificate in time (longest gap between runs: ${hours(verdict.longestGapMs)}).\n`,
-            );
+            out(`\n${cadence.of} renews every certificate in time (longest gap between runs: ${hours(verdict.longestGapMs)}).\n`);
         }
     }
     if (problems.length > 0) {

@@ -43,6 +43,16 @@ export function renewalWindowMs(lifetimeMs: number, policy: RenewalPolicy): numb
     return notAfter.getTime() - renewalDueAt(notBefore, notAfter, policy).getTime();
 }
 
+/** Why `pattern` is not a cron expression (5 fields, UTC, as GitHub Actions and cron read it), or undefined. */
+export function cronProblem(pattern: string): string | undefined {
+    try {
+        new Cron(pattern, { timezone: "UTC", paused: true });
+        return undefined;
+    } catch (error) {
+        return `"${pattern}" is not a cron expression: ${(error as Error).message}`;
+    }
+}
+
 /**
  * The longest time between two runs of the schedule (several cron expressions run as one schedule), from
  * `from` (UTC, as GitHub Actions reads cron), the wait for the first run included. The horizon covers two

@@ -88,6 +88,28 @@ describe("npm run check on a valid stack", () => {
         expect(run.stdout).toContain("renews every certificate in time (longest gap between runs: 0.8 h).");
     });
 
+    it("judges a schedule given as cron expressions, for a scheduler other than GitHub", async () => {
+        const [fits, sparse] = await Promise.all([
+            check(["--stack", "shortlived", "--renewal-schedule", "17 */6 * * *"]),
+            check(["--stack", "shortlived", "--renewal-schedule", "0 4 * * *"]),
+        ]);
+        expect(fits.code).toBe(0);
+        expect(fits.stdout).toContain("The schedule 17 */6 * * * renews every certificate in time (longest gap between runs: 6 h).");
+        expect(sparse.code).toBe(1);
+        expect(sparse.stderr).toContain("the schedule runs only 2.2 times in that window (longest gap 24 h): run it at least every 13.3 h");
+    });
+
+    it("refuses a schedule that is not cron, and a workflow and a schedule together (exit 2)", async () => {
+        const [bad, both] = await Promise.all([
+            check(["--stack", "watch", "--renewal-schedule", "every day"]),
+            check(["--stack", "watch", "--renewal-schedule", "0 4 * * *", "--renewal-workflow", RENEWAL_WORKFLOW]),
+        ]);
+        expect(bad.code).toBe(2);
+        expect(bad.stderr).toMatch(/^check: --renewal-schedule "every day" is not a cron expression: /);
+        expect(both.code).toBe(2);
+        expect(both.stderr).toMatch(/^check: Only one of `--renewal-workflow` or `--renewal-schedule` can be provided\.\n/);
+    });
+
     it("fails a schedule too sparse for the stack's shortlived certificates", async () => {
         const run = await check(["--stack", "shortlived", "--renewal-workflow", join(fixture.root, "daily.yml")]);
         expect(run.code).toBe(1);
