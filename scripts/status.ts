@@ -1,5 +1,5 @@
 /**
- * `npm run status -- --stack <stack> [--json] [--skip-dns] [--expires-within <2d>]`: what an operator runs
+ * `npm run status -- --stack <stack> [--json] [--skip-dns] [--expires-within <2d>] [--renewal-grace <12h>]`: what an operator runs
  * on Monday morning, and what the scheduled status workflow runs every day.
  * Asks the Scaleway API (SCW_* credentials; SCW_API_URL for another endpoint such as the sandbox) about the
  * stack's private LB and Cloudflare about its admin names, prints the certificates and the problems found,
@@ -32,11 +32,13 @@ import { observeDns, observeScaleway, STATUS_RETRY } from "./statusSources";
 import { postWebhook, webhookUrlOf } from "./statusWebhook";
 import type { RetryPolicy } from "../components/certificate/scaleway";
 
-export const STATUS_USAGE = `usage: npm run status -- --stack <stack> [--json] [--skip-dns] [--expires-within <time>]
+export const STATUS_USAGE = `usage: npm run status -- --stack <stack> [--json] [--skip-dns] [--expires-within <time>] [--renewal-grace <time>]
   --stack <stack>          the stack whose LBs to check: a name (Pulumi.<stack>.yaml) or a stack file's path
   --json                   print one JSON document instead of tables
   --skip-dns               do not check the Cloudflare A records (no CLOUDFLARE_API_TOKEN needed)
   --expires-within <time>  also a problem: a certificate in use that expires within this time (e.g. 2d, 36h)
+  --renewal-grace <time>   a certificate past its renewal date is a problem only after this time (e.g. 12h:
+                           twice the renewal schedule's gap, so a renewal run has had its chance)
 environment: SCW_ACCESS_KEY, SCW_SECRET_KEY (required), SCW_API_URL (optional endpoint),
              CLOUDFLARE_API_TOKEN (unless --skip-dns), CLOUDFLARE_BASE_URL (optional endpoint),
              STATUS_WEBHOOK_URL (optional: posts the problems to a Slack, Mattermost or Teams incoming webhook)
@@ -49,6 +51,8 @@ export interface StatusArgs {
     skipDns: boolean;
     /** `--expires-within`, in milliseconds. */
     expiresWithinMs?: number;
+    /** `--renewal-grace`, in milliseconds. */
+    renewalGraceMs?: number;
 }
 
 /** `2d`, `36h`, `1.5d` -> milliseconds; undefined when the text is not such a time. */
@@ -63,7 +67,8 @@ export function parseStatusArgs(argv: readonly string[]): ParsedStatusArgs {
     let stack: string | undefined;
     let json = false;
     let skipDns = false;
-    let expiresWithinMs: number | undefined;
+    const spans: { expiresWithinMs?: number; renewalGraceMs?: number } = {};
+    const spanFlags = { "--expires-within": "expiresWithinMs", "--renewal-grace": "renewalGraceMs" } as const;
     for (let index = 0; index < argv.length; index += 1) {
         const arg = argv[index];
         if (arg === "--help" || arg === "-h") {
@@ -80,17 +85,14 @@ export function parseStatusArgs(argv: readonly string[]): ParsedStatusArgs {
             }
         } else if (arg.startsWith("--stack=")) {
             stack = arg.slice("--stack=".length);
-        } else if (arg === "--expires-within") {
+        } else if (arg === "--expires-within" || arg === "--renewal-grace") {
             const value = argv[index + 1] ?? "";
             index += 1;
-            expiresWithinMs = parseTimeSpan(value);
-            if (expiresWithinMs === undefined) {
-                return {
-                    ok: false,
-                    help: false,
-                    message: `--expires-within needs a time such as 2d or 36h, got "${value}"\n${STATUS_USAGE}`,
-                };
+            const span = parseTimeSpan(value);
+            if (span === undefined) {
+                return { ok: false, help: false, message: `${arg} needs a time such as 2d or 36h, got "${value}"\n${STATUS_USAGE}` };
             }
+            spans[spanFlags[arg]] = span;
         } else {
             return { ok: false, help: false, message: `unknown argument ${arg}\n${STATUS_USAGE}` };
         }
@@ -98,7 +100,7 @@ export function parseStatusArgs(argv: readonly string[]): ParsedStatusArgs {
     if (!stack) {
         return { ok: false, help: false, message: `--stack is required\n${STATUS_USAGE}` };
     }
-    return { ok: true, args: { stack, json, skipDns, ...(expiresWithinMs !== undefined ? { expiresWithinMs } : {}) } };
+    return { ok: true, args: { stack, json, skipDns, ...spans } };
 }
 
 export interface StatusRunOptions {
@@ -204,6 +206,7 @@ export async function checkStatus(args: StatusArgs, options: StatusRunOptions): 
         renewalMinDaysRemaining: config.renewalMinDaysRemaining,
         expected,
         expiresWithinMs: args.expiresWithinMs,
+        renewalGraceMs: args.renewalGraceMs,
         networks: observed.networks,
         loadBalancers: observed.loadBalancers,
         dns: lookups ? { lookups } : undefined,

@@ -82,6 +82,8 @@ export interface StatusObservation {
     expected: ExpectedLoadBalancer[];
     /** A certificate in use that expires within this many milliseconds is a problem (`--expires-within`). */
     expiresWithinMs?: number;
+    /** A certificate past its renewal date is a problem only this long after it (`--renewal-grace`). */
+    renewalGraceMs?: number;
     /** The private network of each environment an LB is attached to. */
     networks: EnvironmentNetwork[];
     /** LBs whose name and zone are exactly those of an expected LB. */
@@ -258,7 +260,7 @@ export function formatSpan(ms: number): string {
 }
 
 function certificateProblems(line: CertificateLine, certificate: ObservedCertificate, observation: StatusObservation): Problem[] {
-    const { now, expiresWithinMs } = observation;
+    const { now, expiresWithinMs, renewalGraceMs = 0 } = observation;
     const notAfter = parsedDate(line.notAfter);
     if (certificate.status === "error") {
         return [
@@ -299,7 +301,7 @@ function certificateProblems(line: CertificateLine, certificate: ObservedCertifi
         ];
     }
     const dueAt = parsedDate(line.renewalDueAt);
-    if (dueAt && dueAt.getTime() <= now.getTime()) {
+    if (dueAt && dueAt.getTime() + renewalGraceMs <= now.getTime()) {
         return [
             {
                 kind: "renewal-overdue",

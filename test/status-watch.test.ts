@@ -232,6 +232,29 @@ describe("--expires-within", () => {
     });
 });
 
+describe("--renewal-grace", () => {
+    it("waits that long past the renewal date before a due certificate is a problem", async () => {
+        // A 90-day certificate falls due with a third of its lifetime left: 6 hours ago here.
+        await boundCertificate({ daysAgo: 60.25, daysLeft: 29.75 });
+        const kinds = async (args: string[]) => {
+            const run = await status(["--stack", "watch", "--skip-dns", "--json", ...args]);
+            return {
+                code: run.code,
+                kinds: (JSON.parse(run.out) as StatusReport).loadBalancers[0].problems.map((problem) => problem.kind),
+            };
+        };
+        expect(await kinds([])).toEqual({ code: 1, kinds: ["renewal-overdue"] });
+        expect(await kinds(["--renewal-grace", "3h"])).toEqual({ code: 1, kinds: ["renewal-overdue"] });
+        expect(await kinds(["--renewal-grace", "12h"])).toEqual({ code: 0, kinds: [] });
+    });
+
+    it("refuses a grace it cannot read", async () => {
+        const run = await status(["--stack", "watch", "--renewal-grace", "soon"]);
+        expect(run.code).toBe(2);
+        expect(run.err).toContain('--renewal-grace needs a time such as 2d or 36h, got "soon"');
+    });
+});
+
 describe("hints that match what status reads", () => {
     it("names only the missing environment variables, never the stack config status does not read", async () => {
         const none = await status(["--stack", "watch", "--skip-dns"], {});

@@ -452,7 +452,7 @@ describe("status: watched every day with read-only credentials", () => {
 
     it("runs npm run status as JSON with an expiry threshold, so a problem fails the job", () => {
         const [script] = scriptsOf(job).filter((candidate) => candidate.run.includes("status"));
-        expect(script.run).toBe('npm run --silent status -- --stack "$STACK" --json --expires-within 2d');
+        expect(script.run).toBe('npm run --silent status -- --stack "$STACK" --json --expires-within 2d --renewal-grace 12h');
         expect(script.env).toEqual({
             STACK: "${{ matrix.stack }}",
             SCW_ACCESS_KEY: "${{ secrets.PREVIEW_SCW_ACCESS_KEY }}",
