@@ -4,6 +4,7 @@
  * component would send), when to move the clock for the renewal, and the final table.
  */
 import { createHash } from "node:crypto";
+import { parseArgs } from "node:util";
 import { appPlans, certificateSettingsFor, loadBalancerPlans, type AppPlan, type StackConfig } from "../components/config";
 import { defaultServiceName } from "../components/defaults";
 import { appFqdn } from "../components/naming";
@@ -25,29 +26,20 @@ const PAST_DUE_MS = 60_000;
 export type ParsedSandboxArgs = { ok: true; stack: string; keep: boolean } | { ok: false; help: boolean; message: string };
 
 export function parseSandboxArgs(argv: readonly string[]): ParsedSandboxArgs {
-    let stack = DEFAULT_SANDBOX_STACK;
-    let keep = false;
-    for (let index = 0; index < argv.length; index += 1) {
-        const arg = argv[index];
-        if (arg === "--help" || arg === "-h") {
-            return { ok: false, help: true, message: SANDBOX_USAGE };
-        }
-        if (arg === "--stack" || arg === "-s") {
-            const value = argv[index + 1];
-            if (value === undefined || value.startsWith("-")) {
-                return { ok: false, help: false, message: `${arg} needs a stack name\n${SANDBOX_USAGE}` };
-            }
-            stack = value;
-            index += 1;
-        } else if (arg.startsWith("--stack=")) {
-            stack = arg.slice("--stack=".length);
-        } else if (arg === "--keep") {
-            keep = true;
-        } else {
-            return { ok: false, help: false, message: `unknown argument ${arg}\n${SANDBOX_USAGE}` };
-        }
+    try {
+        const { values } = parseArgs({
+            args: [...argv],
+            options: {
+                stack: { type: "string", short: "s", default: DEFAULT_SANDBOX_STACK },
+                keep: { type: "boolean", default: false },
+                help: { type: "boolean", short: "h", default: false },
+            },
+            strict: true,
+        });
+        return values.help ? { ok: false, help: true, message: SANDBOX_USAGE } : { ok: true, stack: values.stack, keep: values.keep };
+    } catch (error) {
+        return { ok: false, help: false, message: `${(error as Error).message}\n${SANDBOX_USAGE}` };
     }
-    return { ok: true, stack, keep };
 }
 
 /** A UUID derived from text, so a network declared by name gets the same local id on every run. */

@@ -6,6 +6,7 @@
  * and posts them to STATUS_WEBHOOK_URL when it is set.
  * Exit code: 0 healthy, 1 problems found, 2 the check could not run (usage, configuration, credentials, API).
  */
+import { parseArgs } from "node:util";
 import { Errors } from "@scaleway/sdk-client";
 import { ConfigError, type StackConfig } from "../components/config";
 import {
@@ -64,43 +65,44 @@ export function parseTimeSpan(text: string): number | undefined {
 export type ParsedStatusArgs = { ok: true; args: StatusArgs } | { ok: false; help: boolean; message: string };
 
 export function parseStatusArgs(argv: readonly string[]): ParsedStatusArgs {
-    let stack: string | undefined;
-    let json = false;
-    let skipDns = false;
-    const spans: { expiresWithinMs?: number; renewalGraceMs?: number } = {};
-    const spanFlags = { "--expires-within": "expiresWithinMs", "--renewal-grace": "renewalGraceMs" } as const;
-    for (let index = 0; index < argv.length; index += 1) {
-        const arg = argv[index];
-        if (arg === "--help" || arg === "-h") {
-            return { ok: false, help: true, message: STATUS_USAGE };
-        } else if (arg === "--json") {
-            json = true;
-        } else if (arg === "--skip-dns") {
-            skipDns = true;
-        } else if (arg === "--stack" || arg === "-s") {
-            stack = argv[index + 1];
-            index += 1;
-            if (stack === undefined || stack.startsWith("-")) {
-                return { ok: false, help: false, message: `${arg} needs a stack name\n${STATUS_USAGE}` };
-            }
-        } else if (arg.startsWith("--stack=")) {
-            stack = arg.slice("--stack=".length);
-        } else if (arg === "--expires-within" || arg === "--renewal-grace") {
-            const value = argv[index + 1] ?? "";
-            index += 1;
-            const span = parseTimeSpan(value);
-            if (span === undefined) {
-                return { ok: false, help: false, message: `${arg} needs a time such as 2d or 36h, got "${value}"\n${STATUS_USAGE}` };
-            }
-            spans[spanFlags[arg]] = span;
-        } else {
-            return { ok: false, help: false, message: `unknown argument ${arg}\n${STATUS_USAGE}` };
-        }
+    let values;
+    try {
+        ({ values } = parseArgs({
+            args: [...argv],
+            options: {
+                stack: { type: "string", short: "s" },
+                json: { type: "boolean", default: false },
+                "skip-dns": { type: "boolean", default: false },
+                "expires-within": { type: "string" },
+                "renewal-grace": { type: "string" },
+                help: { type: "boolean", short: "h", default: false },
+            },
+            strict: true,
+        }));
+    } catch (error) {
+        return { ok: false, help: false, message: `${(error as Error).message}\n${STATUS_USAGE}` };
     }
-    if (!stack) {
+    if (values.help) {
+        return { ok: false, help: true, message: STATUS_USAGE };
+    }
+    if (!values.stack) {
         return { ok: false, help: false, message: `--stack is required\n${STATUS_USAGE}` };
     }
-    return { ok: true, args: { stack, json, skipDns, ...spans } };
+    const spans: { expiresWithinMs?: number; renewalGraceMs?: number } = {};
+    for (const [flag, key] of [
+        ["expires-within", "expiresWithinMs"],
+        ["renewal-grace", "renewalGraceMs"],
+    ] as const) {
+        const value = values[flag];
+        if (value !== undefined) {
+            const span = parseTimeSpan(value);
+            if (span === undefined) {
+                return { ok: false, help: false, message: `--${flag} needs a time such as 2d or 36h, got "${value}"\n${STATUS_USAGE}` };
+            }
+            spans[key] = span;
+        }
+    }
+    return { ok: true, args: { stack: values.stack, json: values.json, skipDns: values["skip-dns"], ...spans } };
 }
 
 export interface StatusRunOptions {

@@ -23,12 +23,12 @@ describe("parseSandboxArgs", () => {
         expect(parseSandboxArgs(["--stack"])).toMatchObject({
             ok: false,
             help: false,
-            message: containing("--stack needs a stack name"),
+            message: containing("Option '-s, --stack <value>' argument missing"),
         });
         expect(parseSandboxArgs(["--renew"])).toMatchObject({
             ok: false,
             help: false,
-            message: containing("unknown argument --renew"),
+            message: containing("Unknown option '--renew'"),
         });
         expect(parseSandboxArgs(["--help"])).toMatchObject({ ok: false, help: true });
     });

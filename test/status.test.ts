@@ -461,7 +461,7 @@ describe("status usage and credential errors (exit 2)", () => {
     it("refuses a missing --stack, an unknown flag and an unknown stack", async () => {
         expect((await status()).code).toBe(2);
         expect((await status()).err).toContain("--stack is required");
-        expect((await status("--stack", ONE_APP, "--verbose")).err).toContain("unknown argument --verbose");
+        expect((await status("--stack", ONE_APP, "--verbose")).err).toContain("Unknown option '--verbose'");
         const unknown = await status("--stack", "qa", "--skip-dns");
         expect(unknown.code).toBe(2);
         expect(unknown.err).toContain(`no stack file Pulumi.qa.yaml; stacks in this project: ${availableStacks().join(", ")}`);
