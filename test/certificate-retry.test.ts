@@ -29,9 +29,9 @@ describe("backoffDelayMs", () => {
 });
 
 describe("retryWaitMs", () => {
-    it("honours Retry-After up to the cap, and backs off without one", () => {
+    it("waits the server's Retry-After or the backoff, whichever is longer", () => {
         expect(retryWaitMs(2_000, 1, policy)).toBe(2_000);
-        expect(retryWaitMs(600_000, 1, policy)).toBe(5_000);
+        expect(retryWaitMs(50, 3, policy, () => 1)).toBe(400);
         expect(retryWaitMs(undefined, 2, policy, () => 1)).toBe(200);
     });
 });
@@ -50,6 +50,18 @@ describe("withRetries", () => {
         expect(result).toBe(200);
         expect(waits).toEqual([100, 1_000]);
         expect(released).toEqual([503, 429]);
+    });
+
+    it("does not try again early when the server asks for a longer wait than the cap: its answer stands", async () => {
+        const waits: number[] = [];
+        let calls = 0;
+        const result = await withRetries(
+            policy,
+            () => Promise.resolve(++calls),
+            () => ({ retry: true, retryAfterMs: 120_000 }),
+            { sleep: (ms) => Promise.resolve(void waits.push(ms)) },
+        );
+        expect([result, calls, waits]).toEqual([1, 1, []]);
     });
 
     it("gives the last outcome back once the attempts are spent", async () => {

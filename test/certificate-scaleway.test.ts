@@ -23,6 +23,7 @@ describe("scalewayVerdict", () => {
 
     it("retries 5xx and 409 transient_state, and nothing else", () => {
         expect(scalewayVerdict({ status: 503 }, now)).toEqual({ retry: true, retryAfterMs: undefined });
+        expect(scalewayVerdict({ status: 503, retryAfter: "30" }, now)).toEqual({ retry: true, retryAfterMs: 30_000 });
         expect(scalewayVerdict({ status: 500 }, now).retry).toBe(true);
         expect(scalewayVerdict({ status: 409, errorType: "transient_state" }, now).retry).toBe(true);
         for (const response of [{ status: 409, errorType: "already_exists" }, { status: 400 }, { status: 404 }, { status: 200 }]) {

@@ -3,7 +3,8 @@
  * and the polls of the CA's authorizations and order, of the TXT records' propagation and of the LB's
  * certificate status all use it. The rule: the first look comes at once; after that, a capped
  * exponential backoff with jitter (so that certificates started together do not retry together), or the
- * server's Retry-After when it sends one, whichever is longer.
+ * server's Retry-After when it sends one, whichever is longer. A server that asks for a longer wait than
+ * the policy allows is not tried again early: its answer is the outcome.
  */
 
 export type Sleep = (ms: number) => Promise<void>;
@@ -15,7 +16,7 @@ export interface RetryPolicy {
     attempts: number;
     baseDelayMs: number;
     maxDelayMs: number;
-    /** A server's Retry-After is honoured up to this long. */
+    /** The longest Retry-After waited for; a server asking for more gets no early retry, its answer stands. */
     retryAfterCapMs: number;
 }
 
@@ -54,14 +55,14 @@ export function backoffDelayMs(
     return Math.round(ceiling * (0.5 + random() / 2));
 }
 
-/** The wait before another try: the server's Retry-After (capped), else the backoff. */
+/** The wait before another try: the backoff, or the server's Retry-After when it is longer. */
 export function retryWaitMs(
     retryAfterMs: number | undefined,
     attempt: number,
     policy: RetryPolicy,
     random: () => number = Math.random,
 ): number {
-    return retryAfterMs !== undefined ? Math.min(retryAfterMs, policy.retryAfterCapMs) : backoffDelayMs(attempt, policy, random);
+    return Math.max(retryAfterMs ?? 0, backoffDelayMs(attempt, policy, random));
 }
 
 /** Whether an outcome is worth another try, and how long the server asked to wait. */
@@ -84,7 +85,7 @@ export async function withRetries<T>(
     for (let attempt = 1; ; attempt++) {
         const outcome = await call();
         const verdict = await judge(outcome);
-        if (!verdict.retry || attempt >= policy.attempts) {
+        if (!verdict.retry || attempt >= policy.attempts || (verdict.retryAfterMs ?? 0) > policy.retryAfterCapMs) {
             return outcome;
         }
         const delayMs = retryWaitMs(verdict.retryAfterMs, attempt, policy, hooks.random);

@@ -77,8 +77,8 @@ export interface ResponseSummary {
 }
 
 /**
- * Whether an answer of the LB API is worth another try: 429 (with its Retry-After), 5xx and 409
- * transient_state are; nothing else is.
+ * Whether an answer of the LB API is worth another try: 429, 5xx and 409 transient_state are (with the
+ * Retry-After any of them sends); nothing else is.
  */
 export function scalewayVerdict(response: ResponseSummary, now: number = Date.now()): Verdict {
     const retryable =
@@ -86,7 +86,7 @@ export function scalewayVerdict(response: ResponseSummary, now: number = Date.no
     if (!retryable) {
         return { retry: false };
     }
-    return { retry: true, retryAfterMs: response.status === 429 ? parseRetryAfterMs(response.retryAfter, now) : undefined };
+    return { retry: true, retryAfterMs: parseRetryAfterMs(response.retryAfter, now) };
 }
 
 /** At most 255 characters, like other Scaleway resource names. */
