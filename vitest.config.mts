@@ -7,6 +7,8 @@ export default defineConfig({
         include: ["test/**/*.test.ts", "examples/**/test/**/*.test.ts", "policy/**/*.test.ts"],
         // The engine suite has its own config (vitest.engine.config.mts, `npm run test:engine`).
         exclude: [...configDefaults.exclude, "test/engine/**"],
+        // The provider's package is compiled first: its tests load it as the engine does.
+        globalSetup: ["test/support/buildProvider.ts"],
         pool: "forks",
         maxWorkers: 2,
         testTimeout: 60_000,

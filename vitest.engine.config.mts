@@ -6,7 +6,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
     test: {
         include: ["test/engine/**/*.test.ts"],
-        globalSetup: ["test/engine/support/globalSetup.ts"],
+        // The provider's package is compiled first (the engine loads it by name), then the CLI is found or built.
+        globalSetup: ["test/support/buildProvider.ts", "test/engine/support/globalSetup.ts"],
         pool: "forks",
         fileParallelism: false,
         testTimeout: 240_000,

@@ -39,7 +39,7 @@ cli_version() { PULUMI_SKIP_UPDATE_CHECK=true "$1" version 2>/dev/null | head -n
 at_least() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]; }
 
 if [ "${PULUMI_CLI_IGNORE_PATH:-}" != "1" ] && on_path=$(command -v pulumi); then
-    found=$(cli_version "$on_path")
+    found=$(cli_version "$on_path" || true)   # a broken pulumi is ignored below, like an old one
     if [ -n "$found" ] && at_least "$found" "$version"; then
         dir=$(dirname "$(readlink -f "$on_path")")
         say "using $on_path (v$found, the project needs >= v$version)"
