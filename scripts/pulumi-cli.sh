@@ -46,7 +46,11 @@ if [ "${PULUMI_CLI_IGNORE_PATH:-}" != "1" ] && on_path=$(command -v pulumi); the
         echo "$dir"
         exit 0
     fi
-    say "ignoring $on_path: v${found:-?} is older than v$version, the version of @pulumi/pulumi in package-lock.json"
+    if [ -z "$found" ]; then
+        say "ignoring $on_path: \`pulumi version\` gives no version (a broken install?)"
+    else
+        say "ignoring $on_path: v$found is older than v$version, the version of @pulumi/pulumi in package-lock.json"
+    fi
 fi
 
 cache=${SCW_PRIVATE_LB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/scw-private-lb}
