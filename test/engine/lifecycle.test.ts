@@ -64,6 +64,31 @@ function pemLines(pem: string): string[] {
     return pem.split("\n").filter((line) => line.length > 0 && !line.startsWith("-----"));
 }
 
+/**
+ * `pulumi stack export` as an operator runs it (the Automation API's exportStack adds --show-secrets): the
+ * certificate's and the account's keys only as ciphertext, and neither they nor a credential in plaintext in
+ * the state, in any file the engine wrote, or in what the engine printed.
+ */
+async function expectSecretsOnlyAsCiphertext(privateKeyPem: string, printed: string[]): Promise<void> {
+    const exported = await engine.cli(["stack", "export", "--stack", STACK], stack.workspace.workDir);
+    const { resources } = (JSON.parse(exported) as Exported).deployment;
+    const [certificate] = resources.filter((resource) => resource.type === CERTIFICATE_TYPE);
+    expect(isCiphertext(certificate.outputs?.privateKeyPem)).toBe(true);
+    expect(isCiphertext(certificate.outputs?.accountKeyPem)).toBe(true);
+    expect(isCiphertext(certificate.inputs?.accountKeyPem)).toBe(true);
+    const stackResource = resources.find((resource) => resource.type === "pulumi:pulumi:Stack");
+    expect(isCiphertext(stackResource?.outputs?.privateKeyPem)).toBe(true);
+
+    const keyMaterial = [...pemLines(privateKeyPem), ...pemLines(world.accountKeyPem), "PRIVATE KEY"];
+    const credentials = [world.env.SCW_SECRET_KEY, world.env.CLOUDFLARE_API_TOKEN, world.env.SCW_ACCESS_KEY];
+    const state = [exported, ...(await engine.writtenFiles())].join("\n");
+    const logs = [...engineOutput, ...printed].join("\n");
+    for (const needle of [...keyMaterial, ...credentials]) {
+        expect(state).not.toContain(needle);
+        expect(logs).not.toContain(needle);
+    }
+}
+
 describe("the certificate component under the Pulumi engine", () => {
     it("runs a CLI at least as new as @pulumi/pulumi", async () => {
         const { version } = await import("@pulumi/pulumi/package.json");
@@ -99,26 +124,7 @@ describe("the certificate component under the Pulumi engine", () => {
         const privateKeyPem = up.outputs.privateKeyPem.value as string;
         expect(leaf.checkPrivateKey(createPrivateKey(privateKeyPem))).toBe(true);
 
-        // `pulumi stack export` as an operator runs it (the Automation API's exportStack adds --show-secrets).
-        const exported = await engine.cli(["stack", "export", "--stack", STACK], stack.workspace.workDir);
-        const { resources } = (JSON.parse(exported) as Exported).deployment;
-        const [certificate] = resources.filter((resource) => resource.type === CERTIFICATE_TYPE);
-        expect(isCiphertext(certificate.outputs?.privateKeyPem)).toBe(true);
-        expect(isCiphertext(certificate.outputs?.accountKeyPem)).toBe(true);
-        expect(isCiphertext(certificate.inputs?.accountKeyPem)).toBe(true);
-        const stackResource = resources.find((resource) => resource.type === "pulumi:pulumi:Stack");
-        expect(isCiphertext(stackResource?.outputs?.privateKeyPem)).toBe(true);
-
-        const state = [exported, ...(await engine.writtenFiles())].join("\n");
-        const keyMaterial = [...pemLines(privateKeyPem), ...pemLines(world.accountKeyPem), "PRIVATE KEY"];
-        const credentials = [world.env.SCW_SECRET_KEY, world.env.CLOUDFLARE_API_TOKEN, world.env.SCW_ACCESS_KEY];
-        for (const needle of [...keyMaterial, ...credentials]) {
-            expect(state).not.toContain(needle);
-        }
-        const logs = [...engineOutput, up.stdout, up.stderr].join("\n");
-        for (const needle of [...keyMaterial, ...credentials]) {
-            expect(logs).not.toContain(needle);
-        }
+        await expectSecretsOnlyAsCiphertext(privateKeyPem, [up.stdout, up.stderr]);
     });
 
     it("3. a second up changes nothing: no write on the servers, no request to the CA", async () => {
@@ -158,6 +164,8 @@ describe("the certificate component under the Pulumi engine", () => {
         expect(back).not.toBe(gone);
         expect(world.certificatesOn(lb)).toEqual([back]);
         expect(world.txtRecords()).toEqual([]);
+        // The refreshes stored what `read` handed back, and the re-issue a new key: still only ciphertext.
+        await expectSecretsOnlyAsCiphertext(up.outputs.privateKeyPem.value as string, [healthy.stdout, up.stdout, up.stderr]);
     });
 
     it("7. a second project on the same backend reads the outputs through a StackReference", async () => {
