@@ -1,0 +1,132 @@
+/**
+ * ACME Renewal Information (RFC 9773) under the real Pulumi engine. Pebble 2.4.0 has none, so a stand-in
+ * directory adds `renewalInfo` in front of it (support/renewalInfo.ts) and suggests the window the test sets.
+ * A refresh stores the certificate's certID in its inputs; once the window lies in the past, `up --refresh`
+ * replaces the certificate create-before-delete with an order that names its predecessor (`replaces`).
+ */
+import "reflect-metadata"; // @peculiar/x509 2.x resolves its services through tsyringe, which needs it.
+import * as x509 from "@peculiar/x509";
+import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as certificateModule from "../../components/certificate";
+import { type CertificateWorld, type LoadBalancerSeed, startCertificateWorld } from "../certificate-provider-world";
+import { CERTIFICATE_TYPE, callCounts, certificateProgram, since } from "./support/certificateStack";
+import { changes, type Engine, startEngine } from "./support/engine";
+import { type RenewalInfoServer, startRenewalInfoServer } from "./support/renewalInfo";
+
+const STACK = "ari";
+const HOUR_MS = 3_600_000;
+
+let world: CertificateWorld;
+let ari: RenewalInfoServer;
+let engine: Engine;
+let lb: LoadBalancerSeed;
+let stack: Stack;
+/** Everything the engine printed during the run (stdout and stderr of every command). */
+const engineOutput: string[] = [];
+const collect = { onOutput: (text: string) => engineOutput.push(text), onError: (text: string) => engineOutput.push(text) };
+
+beforeAll(async () => {
+    world = await startCertificateWorld();
+    // Pebble's certificates last five years: a window a month ahead leaves the first one alone.
+    ari = await startRenewalInfoServer(world.pebble, { start: new Date(Date.now() + 720 * HOUR_MS), end: new Date(Date.now() + 744 * HOUR_MS) });
+    engine = await startEngine({ ...world.env, ACME_CA_CERTIFICATES: ari.caCertificatesPath });
+    lb = world.seedLoadBalancer("915d146e-fef6-4873-92f9-58cbea07ac4e_tcp_443");
+    stack = await engine.stack({
+        projectName: "engine-ari",
+        stackName: STACK,
+        program: certificateProgram(certificateModule, world, lb, { acmeServer: ari.directoryUrl, renewal: { useAri: true } }),
+    });
+});
+
+afterAll(async () => {
+    await stack?.destroy().catch(() => undefined);
+    await Promise.all([world?.stop(), ari?.stop(), engine?.remove()]);
+});
+
+interface StoredCertificate {
+    inputs: Record<string, unknown>;
+    outputs: Record<string, unknown>;
+}
+
+/** The certificate's entry in `pulumi stack export`, as an operator runs it. */
+async function storedCertificate(): Promise<StoredCertificate> {
+    const exported = await engine.cli(["stack", "export", "--stack", STACK], stack.workspace.workDir);
+    const { resources } = (JSON.parse(exported) as { deployment: { resources: Array<StoredCertificate & { type: string }> } }).deployment;
+    const certificates = resources.filter((resource) => resource.type === CERTIFICATE_TYPE);
+    expect(certificates).toHaveLength(1);
+    return certificates[0];
+}
+
+/** RFC 9773 §4.1: base64url(Authority Key Identifier) "." base64url(DER serial number content), from the PEM itself. */
+function certIdOf(certificatePem: string): string {
+    const certificate = new x509.X509Certificate(certificatePem);
+    const keyId = certificate.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;
+    expect(keyId).toBeDefined();
+    const serial = Buffer.from(certificate.serialNumber, "hex");
+    const content = serial[0] >= 0x80 ? Buffer.concat([Buffer.from([0]), serial]) : serial;
+    return `${Buffer.from(keyId as string, "hex").toString("base64url")}.${content.toString("base64url")}`;
+}
+
+describe("ACME Renewal Information under the Pulumi engine", () => {
+    let predecessor: string;
+    let predecessorCertId: string;
+
+    it("1. up issues the certificate and asks the CA's renewalInfo about it", async () => {
+        const up = await stack.up(collect);
+        expect(changes(up.summary.resourceChanges)).toEqual({ create: 3 });
+        predecessor = up.outputs.certificateId.value as string;
+        predecessorCertId = certIdOf(up.outputs.certificatePem.value as string);
+        expect(ari.asked).toEqual([predecessorCertId]);
+        expect(world.certificatesOn(lb)).toEqual([predecessor]);
+    });
+
+    it("2. refresh stores the certID in the certificate's inputs and changes nothing else", async () => {
+        const before = callCounts(world);
+        const refreshed = await stack.refresh(collect);
+        expect(changes(refreshed.summary.resourceChanges)).toEqual({ same: 3 });
+        expect(since(world, before)).toMatchObject({ scalewayWrites: 0, cloudflare: 0, ca: 0 });
+        expect(ari.asked).toEqual([predecessorCertId, predecessorCertId]);
+
+        const stored = await storedCertificate();
+        expect(stored.inputs.currentAriCertId).toBe(predecessorCertId);
+        expect(stored.inputs.replacesAriCertId).toBeUndefined();
+        expect(stored.outputs.certificateId).toBe(predecessor);
+        // The renewal time lies inside the window suggested, a month ahead: nothing is due.
+        const ariRenewalAt = Date.parse(stored.outputs.ariRenewalAt as string);
+        expect(ariRenewalAt).toBeGreaterThan(Date.now() + 719 * HOUR_MS);
+        const preview = await stack.preview(collect);
+        expect(changes(preview.changeSummary)).toEqual({ same: 3 });
+        expect(world.certificatesOn(lb)).toEqual([predecessor]);
+    });
+
+    it("3. once the window lies in the past, up --refresh replaces the certificate with an order that names its predecessor", async () => {
+        ari.suggest({ start: new Date(Date.now() - 2 * HOUR_MS), end: new Date(Date.now() - HOUR_MS) });
+        const printedBefore = engineOutput.length;
+        const steps: string[] = [];
+        const renewed = await stack.up({
+            ...collect,
+            refresh: true,
+            onEvent: (event: EngineEvent) => {
+                const metadata = event.resourcePreEvent?.metadata;
+                if (metadata?.type === CERTIFICATE_TYPE) {
+                    steps.push(metadata.op);
+                }
+            },
+        });
+        expect(changes(renewed.summary.resourceChanges)).toEqual({ replace: 1, same: 2 });
+        expect(steps).toEqual(["refresh", "create-replacement", "replace", "delete-replaced"]);
+        expect(engineOutput.slice(printedBefore).join("")).toContain(`replaces ${predecessorCertId}`);
+
+        const successor = renewed.outputs.certificateId.value as string;
+        expect(successor).not.toBe(predecessor);
+        expect(world.certificatesOn(lb)).toEqual([successor]);
+        expect(world.txtRecords()).toEqual([]);
+        // The successor is asked about in turn, and its own certID is what a later refresh stores.
+        const successorCertId = certIdOf(renewed.outputs.certificatePem.value as string);
+        expect(successorCertId).not.toBe(predecessorCertId);
+        expect(ari.asked.at(-1)).toBe(successorCertId);
+        const stored = await storedCertificate();
+        expect(stored.outputs.ariCertId).toBe(successorCertId);
+    });
+});
