@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as certificateModule from "../../components/certificate";
 import { type CertificateWorld, type LoadBalancerSeed, startCertificateWorld } from "../certificate-provider-world";
 import { CERTIFICATE_TYPE, callCounts, certificateProgram, since } from "./support/certificateStack";
+import { storedCertificate } from "./support/checkouts";
 import { changes, type Engine, startEngine } from "./support/engine";
 import { type RenewalInfoServer, startRenewalInfoServer } from "./support/renewalInfo";
 
@@ -48,20 +49,6 @@ afterAll(async () => {
     await Promise.all([world?.stop(), ari?.stop(), engine?.remove()]);
 });
 
-interface StoredCertificate {
-    inputs: Record<string, unknown>;
-    outputs: Record<string, unknown>;
-}
-
-/** The certificate's entry in `pulumi stack export`, as an operator runs it. */
-async function storedCertificate(): Promise<StoredCertificate> {
-    const exported = await engine.cli(["stack", "export", "--stack", STACK], stack.workspace.workDir);
-    const { resources } = (JSON.parse(exported) as { deployment: { resources: Array<StoredCertificate & { type: string }> } }).deployment;
-    const certificates = resources.filter((resource) => resource.type === CERTIFICATE_TYPE);
-    expect(certificates).toHaveLength(1);
-    return certificates[0];
-}
-
 /** RFC 9773 §4.1: base64url(Authority Key Identifier) "." base64url(DER serial number content), from the PEM itself. */
 function certIdOf(certificatePem: string): string {
     const certificate = new x509.X509Certificate(certificatePem);
@@ -94,12 +81,12 @@ describe("ACME Renewal Information under the Pulumi engine", () => {
         expect(since(world, before)).toMatchObject({ scalewayWrites: 0, cloudflare: 0, ca: 0 });
         expect(ari.asked).toEqual([predecessorCertId, predecessorCertId]);
 
-        const stored = await storedCertificate();
-        expect(stored.inputs.currentAriCertId).toBe(predecessorCertId);
-        expect(stored.inputs.replacesAriCertId).toBeUndefined();
-        expect(stored.outputs.certificateId).toBe(predecessor);
+        const stored = await storedCertificate(engine, STACK, stack.workspace.workDir);
+        expect(stored.inputs?.currentAriCertId).toBe(predecessorCertId);
+        expect(stored.inputs?.replacesAriCertId).toBeUndefined();
+        expect(stored.outputs?.certificateId).toBe(predecessor);
         // The renewal time lies inside the window suggested, a month ahead: nothing is due.
-        const ariRenewalAt = Date.parse(stored.outputs.ariRenewalAt as string);
+        const ariRenewalAt = Date.parse(stored.outputs?.ariRenewalAt as string);
         expect(ariRenewalAt).toBeGreaterThan(Date.now() + 719 * HOUR_MS);
         const preview = await stack.preview();
         expect(changes(preview.changeSummary)).toEqual({ same: 3 });
@@ -130,7 +117,7 @@ describe("ACME Renewal Information under the Pulumi engine", () => {
         const successorCertId = certIdOf(renewed.outputs.certificatePem.value as string);
         expect(successorCertId).not.toBe(predecessorCertId);
         expect(ari.asked).toEqual([predecessorCertId, predecessorCertId, predecessorCertId, successorCertId]);
-        const stored = await storedCertificate();
-        expect(stored.outputs.ariCertId).toBe(successorCertId);
+        const stored = await storedCertificate(engine, STACK, stack.workspace.workDir);
+        expect(stored.outputs?.ariCertId).toBe(successorCertId);
     });
 });
