@@ -9,7 +9,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createCertificateProvider } from "../components/certificate/dynamicProvider";
-import { createLoadBalancerCertificates, type ScalewayTimings } from "../components/certificate/scaleway";
+import { ariCertIdInName, createLoadBalancerCertificates, type ScalewayTimings } from "../components/certificate/scaleway";
 import type { CertificateOutputs } from "../components/certificate/types";
 import { createTestChain } from "../local/certificates";
 import { type CertificateWorld, type LoadBalancerSeed, startCertificateWorld } from "./certificate-provider-world";
@@ -114,7 +114,8 @@ describe("issuing", () => {
         expect(Date.parse(outs.renewalDueAt)).toBe(Date.parse(outs.notBefore) + Math.round((2 / 3) * lifetime));
 
         const [uploaded] = world.scaleway.state.certificates(lb.lbUuid);
-        expect(uploaded.name).toMatch(/^admin\.example\.com exp \d{4}-\d{2}-\d{2} [0-9a-f]{1,8}$/);
+        expect(uploaded.name).toMatch(/^admin\.example\.com exp \d{4}-\d{2}-\d{2} [0-9a-f]{1,8} ari:[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+        expect(ariCertIdInName(uploaded.name)).toBe(outs.ariCertId);
 
         expect(await diff(outs, raw)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
         const refreshed = await required(provider.read)(outs.certificateId, outs);

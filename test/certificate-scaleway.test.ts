@@ -1,12 +1,14 @@
 import { Errors } from "@scaleway/sdk-client";
 import { describe, expect, it } from "vitest";
 import {
+    ariCertIdInName,
     CERTIFICATE_NAME_MAX_LENGTH,
     certificateName,
     frontendsToRelease,
     frontendUpdateRequest,
     isCcmOwnedFrontend,
     isStillAttachedRefusal,
+    predecessorAriCertId,
     retryingFetch,
     type RetryPolicy,
     scalewayVerdict,
@@ -89,6 +91,53 @@ describe("certificateName", () => {
         const name = certificateName([longName, "x.example.com"], notAfter, "0123456789");
         expect(name).toHaveLength(CERTIFICATE_NAME_MAX_LENGTH);
         expect(name.endsWith(" +1 exp 2026-08-28 01234567")).toBe(true);
+    });
+});
+
+describe("the ARI certID in a certificate's name", () => {
+    const notAfter = new Date("2026-08-28T11:59:17Z");
+    const certId = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE";
+    const ready = (name: string, names: string[], expires: string) => ({
+        name,
+        status: "ready" as const,
+        commonName: names[0],
+        subjectAlternativeName: names.slice(1),
+        notValidAfter: new Date(expires),
+    });
+
+    it("is carried at the end of the name, read back, and kept when the common name is shortened", () => {
+        const name = certificateName(["admin.example.com"], notAfter, "ff", certId);
+        expect(name).toBe(`admin.example.com exp 2026-08-28 ff ari:${certId}`);
+        expect(ariCertIdInName(name)).toBe(certId);
+        const long = certificateName(
+            [`${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(57)}.example.com`],
+            notAfter,
+            "ff",
+            certId,
+        );
+        expect(long).toHaveLength(CERTIFICATE_NAME_MAX_LENGTH);
+        expect(ariCertIdInName(long)).toBe(certId);
+        expect(ariCertIdInName("admin.example.com exp 2026-08-28 ff")).toBeUndefined();
+        expect(ariCertIdInName("hand-made admin certificate")).toBeUndefined();
+    });
+
+    it("names the predecessor: the LB's ready, unexpired certificate for exactly these names that expires last", () => {
+        const now = new Date("2026-08-01T00:00:00Z");
+        const names = ["admin.example.com", "admin.example.org"];
+        const certificates = [
+            ready(`admin.example.com +1 exp 2026-08-20 aa ari:older.AA`, names, "2026-08-20T00:00:00Z"),
+            ready(
+                `admin.example.com +1 exp 2026-08-28 bb ari:newer.BB`,
+                ["admin.example.org", "admin.example.com"],
+                "2026-08-28T00:00:00Z",
+            ),
+            ready(`admin.example.com exp 2026-09-28 cc ari:other-names.CC`, ["admin.example.com"], "2026-09-28T00:00:00Z"),
+            ready(`admin.example.com +1 exp 2026-07-28 dd ari:expired.DD`, names, "2026-07-28T00:00:00Z"),
+            ready("hand-made", names, "2026-12-28T00:00:00Z"),
+            { ...ready(`admin.example.com +1 exp 2026-10-28 ee ari:in-error.EE`, names, "2026-10-28T00:00:00Z"), status: "error" as const },
+        ];
+        expect(predecessorAriCertId(certificates, names, now)).toBe("newer.BB");
+        expect(predecessorAriCertId(certificates, ["x.example.com"], now)).toBeUndefined();
     });
 });
 

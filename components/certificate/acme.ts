@@ -330,11 +330,12 @@ async function openOrder(client: acme.Client, request: IssueRequest, domains: st
     try {
         order = await client.createOrder(orderFor(replaces));
     } catch (error) {
-        // RFC 9773 §5: 409 alreadyReplaced, e.g. after a run that finalized the successor but failed later.
-        if (replaces === undefined || !(error instanceof Error) || !/replaced/i.test(error.message)) {
+        // RFC 9773 §5: 409 alreadyReplaced (a run that finalized the successor but failed later), or a
+        // predecessor the CA does not take from this account: naming it is an optimisation, the order is not.
+        if (replaces === undefined || !(error instanceof Error)) {
             throw error;
         }
-        log(`ACME: the CA says ${replaces} was already replaced (${error.message}); ordering without naming it`);
+        log(`ACME: the CA refuses the order naming ${replaces} as predecessor (${error.message}); ordering without naming it`);
         replaces = undefined;
         order = await client.createOrder(orderFor(replaces));
     }

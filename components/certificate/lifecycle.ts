@@ -33,6 +33,7 @@ import { renewalDueAt } from "./renewal";
 import {
     certificateName,
     createLoadBalancerCertificates,
+    predecessorAriCertId,
     DEFAULT_SCALEWAY_TIMINGS,
     type LoadBalancerCertificates,
     type ScalewayTimings,
@@ -132,6 +133,20 @@ async function bind(lb: LoadBalancerCertificates, inputs: CertificateInputs, cer
     return "bound";
 }
 
+/**
+ * The certID of the certificate this one replaces, from the LB's certificates for the same names (their
+ * names carry it): the engine re-checks a replacement without its stored inputs, so `replacesAriCertId`
+ * does not reach the renewal's `create`. Best effort: without it the order is still valid.
+ */
+async function predecessorOnLb(context: Context, lb: LoadBalancerCertificates, inputs: Inputs): Promise<string | undefined> {
+    try {
+        return predecessorAriCertId(await lb.listCertificates(inputs.loadBalancerId), inputs.domains, context.now());
+    } catch (error) {
+        context.log(`ARI: could not list the LB's certificates to name the predecessor (${(error as Error).message}); ordering without it`);
+        return undefined;
+    }
+}
+
 /** Orders a certificate, uploads it, waits until the LB has it ready and binds it; nothing stays behind on failure. */
 async function issue(
     context: Context,
@@ -146,7 +161,7 @@ async function issue(
         domains: inputs.domains,
         keyType: inputs.keyType,
         profile: inputs.profile,
-        replaces: inputs.renewal.useAri ? inputs.replacesAriCertId : undefined,
+        replaces: inputs.renewal.useAri ? (inputs.replacesAriCertId ?? (await predecessorOnLb(context, lb, inputs))) : undefined,
         dnsResolvers: inputs.dnsResolvers,
         cloudflare: resolveCloudflareCredentials(context.env, context.config),
         caCertificatesPem: context.caCertificatesPem(),
@@ -157,7 +172,7 @@ async function issue(
     const chain = buildScalewayCertificateChain(issued.privateKeyPem, issued.certificatePem);
     const certificateId = await lb.uploadCertificate(
         inputs.loadBalancerId,
-        certificateName(inputs.domains, leaf.notAfter, leaf.serialNumber),
+        certificateName(inputs.domains, leaf.notAfter, leaf.serialNumber, issued.ariCertId),
         chain,
     );
     let bindingStatus: BindingStatus;

@@ -64,6 +64,8 @@ export interface LoadBalancerCertificates {
     frontendCarries(lbId: string, port: number, certificateId: string): Promise<boolean>;
     /** Inbound ports of the LB's frontends that carry the certificate (whoever bound it: us or the CCM). */
     frontendPortsCarrying(lbId: string, certificateId: string): Promise<number[]>;
+    /** Every certificate the LB holds. */
+    listCertificates(lbId: string): Promise<LbCertificateState[]>;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -96,11 +98,44 @@ export const CERTIFICATE_NAME_MAX_LENGTH = 255;
  * A name a person can read in the console: the common name, how many other names, the expiry date and
  * the start of the serial (which keeps two certificates for the same names apart). Public data only.
  */
-export function certificateName(domains: readonly string[], notAfter: Date, serialNumber: string): string {
+export function certificateName(domains: readonly string[], notAfter: Date, serialNumber: string, ariCertId?: string): string {
     const others = domains.length > 1 ? ` +${domains.length - 1}` : "";
-    const suffix = `${others} exp ${notAfter.toISOString().slice(0, 10)} ${serialNumber.slice(0, 8)}`;
+    const ari = ariCertId !== undefined ? ` ${ARI_NAME_TAG}${ariCertId}` : "";
+    const suffix = `${others} exp ${notAfter.toISOString().slice(0, 10)} ${serialNumber.slice(0, 8)}${ari}`;
     const commonName = domains[0].slice(0, CERTIFICATE_NAME_MAX_LENGTH - suffix.length);
     return `${commonName}${suffix}`;
+}
+
+/**
+ * The RFC 9773 certID a certificate's name carries (`… ari:<certID>`), so that the renewal can name its
+ * predecessor: the engine gives a replacement's `create` only the new inputs, and the LB keeps no leaf.
+ */
+const ARI_NAME_TAG = "ari:";
+const ARI_IN_NAME = /\sari:([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+
+export function ariCertIdInName(name: string): string | undefined {
+    return ARI_IN_NAME.exec(name)?.[1];
+}
+
+/**
+ * The certID of the certificate a new one for `domains` replaces: among the LB's ready, unexpired
+ * certificates for exactly these names that carry a certID in their name, the one that expires last.
+ */
+export function predecessorAriCertId(
+    certificates: readonly Pick<LbCertificateState, "name" | "status" | "commonName" | "subjectAlternativeName" | "notValidAfter">[],
+    domains: readonly string[],
+    now: Date,
+): string | undefined {
+    const wanted = [...new Set(domains)].sort().join(",");
+    const candidates = certificates.filter(
+        (certificate) =>
+            certificate.status === "ready" &&
+            ariCertIdInName(certificate.name) !== undefined &&
+            (certificate.notValidAfter?.getTime() ?? 0) > now.getTime() &&
+            [...new Set([certificate.commonName, ...certificate.subjectAlternativeName])].sort().join(",") === wanted,
+    );
+    const latest = candidates.sort((a, b) => (b.notValidAfter?.getTime() ?? 0) - (a.notValidAfter?.getTime() ?? 0))[0];
+    return latest && ariCertIdInName(latest.name);
 }
 
 /** Frontends the CCM creates are named `<service-uid>_tcp_<port>`; it reverts any direct change to them. */
@@ -337,6 +372,11 @@ class ScalewayLoadBalancerCertificates implements LoadBalancerCertificates {
     private async setFrontendCertificates(lbId: string, port: number, choose: (current: string[]) => string[]): Promise<void> {
         const { zone, frontend } = await this.frontendOnPort(lbId, port);
         await this.putFrontendCertificates(zone, frontend, choose(frontend.certificateIds));
+    }
+
+    async listCertificates(lbId: string): Promise<LbCertificateState[]> {
+        const { zone, uuid } = splitId(lbId, "loadBalancerId");
+        return (await this.api.listCertificates({ zone, lbId: uuid }).all()).map((certificate) => toState(zone, certificate));
     }
 
     /** Deletes certificates with this name other than `keep`: a retried POST may have created one twice. */

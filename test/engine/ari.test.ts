@@ -4,9 +4,10 @@
  * A refresh stores the certificate's certID in its inputs; once the window lies in the past, `up --refresh`
  * replaces the certificate create-before-delete, long before the provider's own schedule would.
  *
- * Not proven here: that the new order names its predecessor (`replaces`). Before a replacement the engine
- * runs `check` again without the old inputs (pkg/resource/deploy/step_generator.go in pulumi/pulumi), so the
- * certID `carryOver` found there does not reach `create`: the order goes out without `replaces`.
+ * The renewal's order names its predecessor (`replaces`). Before a replacement the engine runs `check` again
+ * without the old inputs (pkg/resource/deploy/step_generator.go in pulumi/pulumi), so the certID stored in
+ * the inputs cannot reach `create`; `create` finds it on the LB instead, in the name of the certificate it
+ * replaces (`… ari:<certID>`).
  */
 import "reflect-metadata"; // @peculiar/x509 2.x resolves its services through tsyringe, which needs it.
 import * as x509 from "@peculiar/x509";
@@ -97,8 +98,10 @@ describe("ACME Renewal Information under the Pulumi engine", () => {
         ari.suggest({ start: new Date(Date.now() - 2 * HOUR_MS), end: new Date(Date.now() - HOUR_MS) });
         expect(renewalDueAt).toBeGreaterThan(Date.now() + 365 * 24 * HOUR_MS); // our own schedule: years away
         const steps: string[] = [];
+        const output: string[] = [];
         const renewed = await stack.up({
             refresh: true,
+            onOutput: (text: string) => output.push(text),
             onEvent: (event: EngineEvent) => {
                 const metadata = event.resourcePreEvent?.metadata;
                 if (metadata?.type === CERTIFICATE_TYPE) {
@@ -119,5 +122,7 @@ describe("ACME Renewal Information under the Pulumi engine", () => {
         expect(ari.asked).toEqual([predecessorCertId, predecessorCertId, predecessorCertId, successorCertId]);
         const stored = await storedCertificate(engine, STACK, stack.workspace.workDir);
         expect(stored.outputs?.ariCertId).toBe(successorCertId);
+        // The order named its predecessor, as the provider's progress line says.
+        expect(output.join("")).toContain(`replaces ${predecessorCertId}`);
     });
 });
