@@ -188,7 +188,6 @@ describe("fetchRenewalInfo against a local ACME directory", () => {
         let scaleway: LocalScalewayServer;
         let caDirectory: string;
         let props: CertificateOutputs;
-        let storedInputs: Record<string, unknown>;
         const env: Record<string, string> = {};
 
         beforeAll(async () => {
@@ -217,7 +216,6 @@ describe("fetchRenewalInfo against a local ACME directory", () => {
                     .toString(),
             });
             expect(checked.failures ?? []).toEqual([]);
-            storedInputs = checked.inputs;
             props = {
                 ...(checked.inputs as unknown as CertificateInputs),
                 certificateId,
@@ -251,10 +249,9 @@ describe("fetchRenewalInfo against a local ACME directory", () => {
             expect(await refresh(stored)).toBe(first);
         });
 
-        it("leaves the certificate's certID in the stored inputs, where check finds the predecessor of a renewal", async () => {
+        it("hands no inputs back: the engine keeps the stored ones, so a refresh changes no input", async () => {
             const read = await certificateLifecycle({ now: () => now }, undefined, env).read(props.certificateId, props);
-            // The inputs as check stored them, nothing of the outputs (no key, no chain) but the certID.
-            expect(read.inputs).toEqual({ ...storedInputs, currentAriCertId: RFC_9773_CERT_ID });
+            expect(read.inputs).toBeUndefined();
         });
 
         it("picks a new time inside the window once the CA moved the window away from the stored one", async () => {

@@ -187,23 +187,6 @@ describe("sameValue", () => {
 });
 
 describe("carryOver (what check hands on from the stored inputs)", () => {
-    const stored = { ...inputs, currentAriCertId: "aki.serial" };
-
-    it("names the predecessor a refresh left in the stored inputs, for the same names and account only", () => {
-        expect(carryOver(stored, { ...inputs }).replacesAriCertId).toBe("aki.serial");
-        expect(carryOver(stored, { ...inputs, domains: ["admin.example.com"] }).replacesAriCertId).toBeUndefined();
-        expect(carryOver(stored, { ...inputs, accountKeyPem: "other" }).replacesAriCertId).toBeUndefined();
-        expect(carryOver(stored, { ...inputs, acmeDirectoryUrl: UNKNOWN }).replacesAriCertId).toBeUndefined();
-        // Stored inputs without a refreshed certID (e.g. those of the successor itself): nothing to name.
-        expect(carryOver({ ...inputs, replacesAriCertId: "aki.serial" }, { ...inputs }).replacesAriCertId).toBeUndefined();
-    });
-
-    it("never takes those keys from the program, and never keeps the refreshed certID itself", () => {
-        const carried = carryOver({}, { ...inputs, replacesAriCertId: "forged", currentAriCertId: "forged" });
-        expect(carried).not.toHaveProperty("replacesAriCertId");
-        expect(carried).not.toHaveProperty("currentAriCertId");
-    });
-
     it("adopts only when the resource does not exist yet", () => {
         const adopting = { ...inputs, adoptCertificateId: "fr-par-1/0d1b714f-2767-4937-a9e5-4399cfd45338" };
         expect(carryOver({}, adopting).adoptCertificateId).toBe(adopting.adoptCertificateId);

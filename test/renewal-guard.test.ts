@@ -117,7 +117,10 @@ describe("checkRenewalPlan on recorded previews", () => {
                                   replaceReasons: [],
                                   oldState: {
                                       ...step.oldState,
-                                      inputs: { ...step.oldState.inputs, currentAriCertId: "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE" },
+                                      inputs: {
+                                          ...step.oldState.inputs,
+                                          adoptCertificateId: "fr-par-1/7c1c3e00-1111-4222-8333-944455556666",
+                                      },
                                   },
                               }
                             : step,

@@ -151,10 +151,10 @@ export function redact(message: string, secrets: readonly (string | undefined)[]
 }
 
 /**
- * Inputs that `check` and `read` manage themselves (see `carryOver`): they change between two runs of the
- * same program, so they say nothing about a change of configuration.
+ * Inputs that `check` manages itself (see `carryOver`): they change between two runs of the same program,
+ * so they say nothing about a change of configuration.
  */
-export const PROVIDER_MANAGED_INPUTS = ["adoptCertificateId", "replacesAriCertId", "currentAriCertId"] as const;
+export const PROVIDER_MANAGED_INPUTS = ["adoptCertificateId"] as const;
 
 /** Stored inputs of a resource that exists (check gets `{}` for a new one). */
 function describesExistingResource(olds: Record<string, unknown>): boolean {
@@ -163,21 +163,12 @@ function describesExistingResource(olds: Record<string, unknown>): boolean {
 
 /**
  * What `check` hands on beyond the validated inputs, from the resource's stored inputs (`olds`):
- * - `adoptCertificateId` only while the resource does not exist yet: once it holds the adopted
- *   certificate, a replacement (its renewal) orders a new one;
- * - `replacesAriCertId`, the certID `read` left in the stored inputs, while the names and the CA account
- *   stay the same: an order may only replace a certificate of the same account that shares its names.
- * Neither can come from the program: whatever it sends under those keys is dropped.
+ * `adoptCertificateId` only while the resource does not exist yet; once it holds the adopted certificate,
+ * a replacement (its renewal) orders a new one.
  */
 export function carryOver(olds: Record<string, unknown>, inputs: Record<string, unknown>): Record<string, unknown> {
-    const { adoptCertificateId, replacesAriCertId: _replaces, currentAriCertId: _current, ...rest } = inputs;
-    const sameIdentity = (["domains", "acmeDirectoryUrl", "accountKeyPem"] as const).every((key) => sameValue(olds[key], inputs[key]));
-    const predecessor = typeof olds.currentAriCertId === "string" && sameIdentity ? olds.currentAriCertId : undefined;
-    return withoutUndefined({
-        ...rest,
-        adoptCertificateId: describesExistingResource(olds) ? undefined : adoptCertificateId,
-        replacesAriCertId: predecessor,
-    });
+    const { adoptCertificateId, ...rest } = inputs;
+    return withoutUndefined({ ...rest, adoptCertificateId: describesExistingResource(olds) ? undefined : adoptCertificateId });
 }
 
 /** What the LB says about a certificate offered for adoption. */

@@ -38,7 +38,7 @@ import {
     type LoadBalancerCertificates,
     type ScalewayTimings,
 } from "./scaleway";
-import { type BindingStatus, type CertificateInputs, type CertificateOutputs, INPUT_KEYS } from "./types";
+import type { BindingStatus, CertificateInputs, CertificateOutputs } from "./types";
 import { checkInputs } from "./validation";
 
 export interface LifecycleOptions {
@@ -135,8 +135,9 @@ async function bind(lb: LoadBalancerCertificates, inputs: CertificateInputs, cer
 
 /**
  * The certID of the certificate this one replaces, from the LB's certificates for the same names (their
- * names carry it): the engine re-checks a replacement without its stored inputs, so `replacesAriCertId`
- * does not reach the renewal's `create`. Best effort: without it the order is still valid.
+ * names carry it). It travels there, in the resource's own data on the LB, because the engine hands a
+ * replacement's `create` nothing of the predecessor: it re-checks the replacement without the stored
+ * inputs. Best effort: without it the order is still valid.
  */
 async function predecessorOnLb(context: Context, lb: LoadBalancerCertificates, inputs: Inputs): Promise<string | undefined> {
     try {
@@ -161,7 +162,7 @@ async function issue(
         domains: inputs.domains,
         keyType: inputs.keyType,
         profile: inputs.profile,
-        replaces: inputs.renewal.useAri ? (inputs.replacesAriCertId ?? (await predecessorOnLb(context, lb, inputs))) : undefined,
+        replaces: inputs.renewal.useAri ? await predecessorOnLb(context, lb, inputs) : undefined,
         dnsResolvers: inputs.dnsResolvers,
         cloudflare: resolveCloudflareCredentials(context.env, context.config),
         caCertificatesPem: context.caCertificatesPem(),
@@ -274,12 +275,7 @@ async function refresh(context: Context, id: string, props: CertificateOutputs):
         drift,
         ariRenewalAt: ariTime,
     });
-    if (ariTime === undefined || !props.ariCertId) {
-        return { id, props: refreshed };
-    }
-    // The CA offers ARI: leave this certificate's certID in the stored inputs, where `check` finds it for a renewal.
-    const inputs = Object.fromEntries(INPUT_KEYS.filter((key) => props[key] !== undefined).map((key) => [key, props[key]]));
-    return { id, props: refreshed, inputs: { ...inputs, currentAriCertId: props.ariCertId } };
+    return { id, props: refreshed };
 }
 
 /** Update in place: rebind in frontend mode, let go of a frontend left behind, recompute the renewal time. */

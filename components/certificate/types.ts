@@ -60,37 +60,7 @@ export interface CertificateInputs {
      * the renewal that replaces the adopted certificate orders a new one.
      */
     adoptCertificateId?: string;
-    /**
-     * RFC 9773 certID of the certificate a renewal replaces (the order's `replaces`). Set by `check` from
-     * the predecessor's stored inputs, where `read` leaves `currentAriCertId`: it travels in the resource's
-     * own data from refresh to the replacement's create.
-     */
-    replacesAriCertId?: string;
-    /** Set by `read` (refresh) in the stored inputs when the CA offers ARI: the certID of the certificate this resource holds. */
-    currentAriCertId?: string;
 }
-
-/** Keys of `CertificateInputs`: what `read` hands back as the resource's inputs. */
-export const INPUT_KEYS = [
-    "domains",
-    "loadBalancerId",
-    "zone",
-    "acmeDirectoryUrl",
-    "email",
-    "accountKeyPem",
-    "profile",
-    "keyType",
-    "challenge",
-    "renewal",
-    "binding",
-    "dnsResolvers",
-    "allowWildcard",
-    "revokeOnDelete",
-    "cloudflareZones",
-    "adoptCertificateId",
-    "replacesAriCertId",
-    "currentAriCertId",
-] as const satisfies readonly (keyof CertificateInputs)[];
 
 /** `issued` by this provider, or `adopted` from a certificate already on the LB (its key and chain stay with the LB). */
 export type CertificateOrigin = "issued" | "adopted";
