@@ -4,17 +4,14 @@
  * what `status` reads (the environment, never the stack config).
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createLoadBalancerCertificates } from "../components/certificate/scaleway";
 import { startApiServer, type ApiResponse } from "../local/api-server";
-import { createTestChain } from "../local/certificates";
 import { freeTcpPort } from "../local/ports";
 import { startScalewayServer, type LoadBalancerSnapshot, type LocalScalewayServer } from "../local/scaleway-server";
 import { parseTimeSpan, runStatus, STATUS_USAGE } from "../scripts/status";
 import type { StatusReport } from "../scripts/statusReport";
 import { opsFixtureRoot, type FixtureRoot } from "./support/opsFixtures";
+import { DAY_MS, FAST_RETRY, uploadTestCertificate } from "./support/statusWorld";
 
-const DAY_MS = 86_400_000;
-const FAST_RETRY = { attempts: 2, baseDelayMs: 10, maxDelayMs: 20, retryAfterCapMs: 50 };
 const LB_NAME = "private-lb-watch-test";
 const NETWORK = "8e2d4c6a-0b1f-4a3e-9c5d-7f6e8a9b0c1d";
 const NAME = "test.watch.example.com";
@@ -101,24 +98,10 @@ async function status(argv: string[], env: Record<string, string> = { ...scalewa
     return { code, out, err };
 }
 
-async function upload(lb: LoadBalancerSnapshot, validity: { daysAgo: number; daysLeft: number }, name: string): Promise<string> {
-    const now = Date.now();
-    const chain = await createTestChain({
-        dnsNames: [NAME],
-        notBefore: new Date(now - validity.daysAgo * DAY_MS),
-        notAfter: new Date(now + validity.daysLeft * DAY_MS),
-    });
-    const certificates = createLoadBalancerCertificates({
-        credentials: { accessKey: scaleway.credentials.accessKey, secretKey: scaleway.credentials.secretKey, apiUrl: scaleway.url },
-    });
-    const zonedId = await certificates.uploadCertificate(`${lb.zone}/${lb.id}`, name, chain.scalewayBundlePem);
-    return zonedId.slice(zonedId.indexOf("/") + 1);
-}
-
 /** The fixture stack's LB with one bound certificate of the given validity. */
 async function boundCertificate(validity: { daysAgo: number; daysLeft: number }): Promise<LoadBalancerSnapshot> {
     const lb = scaleway.seedLoadBalancer({ name: LB_NAME, zone: "fr-par-1", privateNetworks: [{ id: NETWORK, ip: "172.16.12.5/22" }] });
-    const certificateId = await upload(lb, validity, "watch cert");
+    const certificateId = await uploadTestCertificate(scaleway, lb, NAME, validity, "watch cert");
     scaleway.seedFrontend({ lbId: lb.id, name: "frontend-443", inboundPort: 443, certificateIds: [certificateId] });
     return lb;
 }
@@ -131,7 +114,7 @@ function expectNoToken(run: Run): void {
 describe("the webhook notice", () => {
     it("posts { text } as JSON when there are problems, one line per problem, and the job still exits 1", async () => {
         const lb = await boundCertificate({ daysAgo: 1, daysLeft: 89 });
-        await upload(lb, { daysAgo: 1, daysLeft: 89 }, "left-over");
+        await uploadTestCertificate(scaleway, lb, NAME, { daysAgo: 1, daysLeft: 89 }, "left-over");
         const run = await status(["--stack", "watch", "--skip-dns", "--json"]);
         expect(run.err).toBe("");
         expect(run.code).toBe(1);
@@ -173,7 +156,7 @@ describe("the webhook notice", () => {
 
     it("reports a webhook that fails without quoting its URL, and keeps the exit code of the problems", async () => {
         const lb = await boundCertificate({ daysAgo: 1, daysLeft: 89 });
-        await upload(lb, { daysAgo: 1, daysLeft: 89 }, "left-over");
+        await uploadTestCertificate(scaleway, lb, NAME, { daysAgo: 1, daysLeft: 89 }, "left-over");
         webhook.answer = { status: 404, body: { error: "no_service" } };
         const run = await status(["--stack", "watch", "--skip-dns"]);
         expect(run.code).toBe(1);

@@ -8,8 +8,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createLoadBalancerCertificates } from "../components/certificate/scaleway";
-import { createTestChain } from "../local/certificates";
 import Cloudflare from "cloudflare";
 import { startCloudflareServer, type LocalCloudflareServer } from "../local/cloudflare-server";
 import { startScalewayServer, type LoadBalancerSnapshot, type LocalScalewayServer } from "../local/scaleway-server";
@@ -18,8 +16,8 @@ import { availableStacks, projectRoot } from "../scripts/stackConfig";
 import { runStatus } from "../scripts/status";
 import type { StatusReport } from "../scripts/statusReport";
 import { fixtureStack } from "./support/program";
+import { DAY_MS, FAST_RETRY, uploadTestCertificate, type Validity } from "./support/statusWorld";
 
-const DAY_MS = 86_400_000;
 const STAGING_LB = "private-lb-staging-test";
 const STAGING_NETWORK = "3b9f6e2a-1c4d-4e8f-a7b6-5d4c3b2a1f0e";
 const STAGING_IP = "172.16.8.5";
@@ -27,7 +25,6 @@ const STAGING_NAME = "test.staging.example.net";
 /** The fixture stacks: one app in staging (network by id), and three apps in prod on two LBs (prod's network by name). */
 const ONE_APP = fixtureStack("one-app");
 const THREE_APPS = fixtureStack("three-apps");
-const FAST_RETRY = { attempts: 2, baseDelayMs: 10, maxDelayMs: 20, retryAfterCapMs: 50 };
 
 let server: LocalScalewayServer;
 let cloudflare: LocalCloudflareServer;
@@ -74,20 +71,9 @@ function seedStagingLb(options: { attached?: boolean } = {}): LoadBalancerSnapsh
     });
 }
 
-/** Uploads a real chain through the provider's Scaleway client; returns the bare certificate UUID. */
-async function upload(lb: LoadBalancerSnapshot, validity: { daysAgo: number; daysLeft: number }, name = "test cert"): Promise<string> {
-    const now = Date.now();
-    const chain = await createTestChain({
-        dnsNames: [STAGING_NAME],
-        notBefore: new Date(now - validity.daysAgo * DAY_MS),
-        notAfter: new Date(now + validity.daysLeft * DAY_MS),
-    });
-    const certificates = createLoadBalancerCertificates({
-        credentials: { accessKey: server.credentials.accessKey, secretKey: server.credentials.secretKey, apiUrl: server.url },
-    });
-    const zonedId = await certificates.uploadCertificate(`${lb.zone}/${lb.id}`, name, chain.scalewayBundlePem);
-    return zonedId.slice(zonedId.indexOf("/") + 1);
-}
+/** A chain for the staging name on `lb`; returns the bare certificate UUID. */
+const upload = (lb: LoadBalancerSnapshot, validity: Validity, name = "test cert"): Promise<string> =>
+    uploadTestCertificate(server, lb, STAGING_NAME, validity, name);
 
 const FRESH = { daysAgo: 1, daysLeft: 89 };
 
