@@ -29,7 +29,7 @@ import {
     withoutUndefined,
 } from "./decisions";
 import { buildScalewayCertificateChain } from "./pem";
-import { renewalDueAt } from "./renewal";
+import { isRenewalDue, renewalDueAt } from "./renewal";
 import {
     certificateName,
     createLoadBalancerCertificates,
@@ -208,11 +208,15 @@ async function issue(
 /**
  * Takes over a certificate already on the LB (made by hand) instead of ordering one: records its names,
  * dates and fingerprint, binds it in frontend mode, and schedules its renewal like any other. Its key
- * and chain stay with the LB: the API never returns them.
+ * and chain stay with the LB: the API never returns them. A certificate already due for renewal is not
+ * taken over: `order` makes its successor instead. That also covers the renewal of an adopted certificate
+ * whose stack still names it: the engine creates the replacement from the program's inputs alone, and
+ * adopting the predecessor again would make the replacement the very certificate it replaces.
  */
 async function adopt(
     context: Context,
     inputs: Inputs & { adoptCertificateId: string },
+    order: () => Promise<pulumi.dynamic.CreateResult<CertificateOutputs>>,
 ): Promise<pulumi.dynamic.CreateResult<CertificateOutputs>> {
     const lb = context.loadBalancer();
     const certificateId = inputs.adoptCertificateId;
@@ -226,13 +230,18 @@ async function adopt(
     if (problem !== undefined) {
         throw new Error(problem);
     }
+    const notBefore = state.notValidBefore ?? context.now();
+    const notAfter = state.notValidAfter as Date;
+    const dueAt = renewalDueAt(notBefore, notAfter, inputs.renewal);
+    if (isRenewalDue({ renewalDueAt: dueAt.toISOString() }, context.now())) {
+        context.log(`LB: ${certificateId} is due for renewal since ${dueAt.toISOString()}: ordering its successor instead of adopting it`);
+        return order();
+    }
     const ports = await lb.frontendPortsCarrying(inputs.loadBalancerId, certificateId);
     const bindingStatus =
         inputs.binding.mode === "frontend" && !ports.includes(inputs.binding.frontendPort)
             ? await bind(lb, inputs, certificateId)
             : bindingStatusFor(inputs.binding, ports);
-    const notBefore = state.notValidBefore ?? context.now();
-    const notAfter = state.notValidAfter as Date;
     context.log(`LB: adopted ${certificateId} (${state.name}), valid until ${notAfter.toISOString()}`);
     const outs: CertificateOutputs = withoutUndefined({
         ...inputs,
@@ -248,7 +257,7 @@ async function adopt(
         certificatePem: "",
         privateKeyPem: "",
         origin: "adopted",
-        renewalDueAt: renewalDueAt(notBefore, notAfter, inputs.renewal).toISOString(),
+        renewalDueAt: dueAt.toISOString(),
         ariCertId: "",
         bindingStatus,
         drift: undefined,
@@ -350,9 +359,8 @@ export function certificateLifecycle(
                 () => [inputs.accountKeyPem, privateKeyPem],
                 () => {
                     const { adoptCertificateId } = inputs;
-                    return adoptCertificateId === undefined
-                        ? issue(context, inputs, (key) => (privateKeyPem = key))
-                        : adopt(context, { ...inputs, adoptCertificateId });
+                    const order = () => issue(context, inputs, (key) => (privateKeyPem = key));
+                    return adoptCertificateId === undefined ? order() : adopt(context, { ...inputs, adoptCertificateId }, order);
                 },
             );
         },
