@@ -163,8 +163,9 @@ function describesExistingResource(olds: Record<string, unknown>): boolean {
 
 /**
  * What `check` hands on beyond the validated inputs, from the resource's stored inputs (`olds`):
- * `adoptCertificateId` only while the resource does not exist yet; once it holds the adopted certificate,
- * a replacement (its renewal) orders a new one.
+ * `adoptCertificateId` only while the resource does not exist yet, so that an existing resource's inputs
+ * never differ by it. (The engine re-checks a replacement without stored inputs, so its create may still see
+ * the id: `adopt` orders a successor instead of taking over a certificate already due.)
  */
 export function carryOver(olds: Record<string, unknown>, inputs: Record<string, unknown>): Record<string, unknown> {
     const { adoptCertificateId, ...rest } = inputs;
