@@ -254,9 +254,13 @@ describe("the renewal guard on real plans of the Pulumi CLI", () => {
         expect(scalewayWrites.filter((write) => write.ok).map((write) => write.call)).toEqual(expectedWrites);
         expect(world.certificatesOn(lb)).toEqual([successor]);
         await vi.waitFor(() => expect(world.frontendCertificates(lb)).toEqual([successor]), { timeout: 10_000 });
-        // Cloudflare: only the DNS-01 challenge record came and went; the A record is untouched.
+        // Cloudflare: only DNS-01 challenge records came and went (each created one deleted again); the A record
+        // is untouched. A CA may reuse an authorization still valid from the first order (RFC 8555 §7.1.4), and
+        // then no challenge record is needed at all: seen once in about five runs against Pebble.
         const cloudflareWrites = world.cloudflare.calls.slice(cloudflareBefore).filter((call) => call.method !== "GET");
-        expect(cloudflareWrites.length).toBeGreaterThan(0);
+        expect(cloudflareWrites.filter((call) => call.method === "POST").length).toBe(
+            cloudflareWrites.filter((call) => call.method === "DELETE").length,
+        );
         expect(cloudflareWrites.filter((call) => call.path.endsWith(record.id))).toEqual([]);
         expect(aRecord()).toEqual(record);
         expect(world.txtRecords()).toEqual([]);
